@@ -1,0 +1,1 @@
+"""citybpm's REST API: the Flask app factory, blueprints, auth and CLI."""

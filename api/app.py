@@ -1,0 +1,53 @@
+"""The app factory: create_app(config=None)."""
+from __future__ import annotations
+
+from flask import Flask, redirect
+
+from api import auth, cases, config, definitions, errors, tasks
+from api.extensions import db, migrate, rest
+from engine.db import configure_sqlite
+from engine.runtime import Engine, EngineSettings
+from forms.definitions import FormNotFound, load_form
+from forms.validation import validate_submission
+
+MIGRATIONS_DIR = str(config.PROJECT_ROOT / "migrations")
+
+
+def form_validator(form_key: str, data: dict) -> tuple[dict, dict]:
+    try:
+        form = load_form(form_key)
+    except FormNotFound:
+        return {}, {}
+    errors_zh = validate_submission(form, data, lang="zh")
+    return errors_zh, (validate_submission(form, data, lang="en") if errors_zh else {})
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, static_folder=None)
+    app.config.update(config.API_SETTINGS)
+    app.config.update(config.from_environment())
+    app.config.update(overrides or {})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    rest.init_app(app)
+    for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp):
+        rest.register_blueprint(blueprint)
+    rest.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    rest.spec.options["security"] = [{"bearerAuth": []}]
+    errors.register(app)
+    app.before_request(auth.authenticate)
+
+    with app.app_context():
+        configure_sqlite(db.engine)
+    app.extensions["citybpm_engine"] = Engine(EngineSettings(
+        case_number_prefix=app.config["CITYBPM_CASE_PREFIX"],
+        case_number_pattern=app.config["CITYBPM_CASE_NUMBER_PATTERN"],
+        validate_form=form_validator,
+    ))
+
+    @app.get("/")
+    def index():
+        return redirect("/api/docs")
+
+    return app

@@ -1,0 +1,123 @@
+"""Bearer-token authentication on every endpoint; tokens are stored hashed."""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import secrets
+
+from flask import current_app, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from api.errors import ApiProblem
+from api.extensions import db
+from engine import clock
+from engine.identity import Actor, ApiToken, User
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与令牌 / Login and tokens")
+
+PUBLIC_PATHS = ("/api/v1/auth/login", "/api/v1/openapi.json", "/api/docs", "/api/docs-assets/")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, name: str = "login", hours: float | None = None) -> tuple[str, ApiToken]:
+    token = "cb_" + secrets.token_urlsafe(32)
+    now = clock.now()
+    hours = current_app.config["CITYBPM_TOKEN_HOURS"] if hours is None else hours
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), name=name, scopes=["*"],
+                   created_at=now, expires_at=now + _dt.timedelta(hours=hours))
+    db.session.add(row)
+    return token, row
+
+
+def _unauthorized(zh="未登录或登录已过期", en="authentication required"):
+    return ApiProblem(401, "unauthorized", zh, en)
+
+
+def authenticate() -> None:
+    """before_request hook: every /api/v1 path but login and the docs needs a valid bearer token."""
+    path = request.path
+    if not path.startswith("/api/") or path.startswith(PUBLIC_PATHS) or request.method == "OPTIONS":
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized()
+    row = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()))).first()
+    if row is None or not row.user.is_active:
+        raise _unauthorized("令牌无效", "invalid token")
+    if row.expires_at is not None and row.expires_at <= clock.now():
+        raise _unauthorized("令牌已过期，请重新登录", "token expired")
+    g.user = row.user
+    g.actor = row.user.actor()
+
+
+def current_actor() -> Actor:
+    return g.actor
+
+
+def require_role(*roles: str) -> None:
+    if not set(roles) & set(g.actor.roles):
+        raise ApiProblem(403, "forbidden", "没有权限执行此操作", "you are not allowed to do this")
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200), load_only=True)
+
+
+class UserSchema(Schema):
+    username = fields.String()
+    display_name = fields.String()
+    roles = fields.List(fields.String())
+    orgs = fields.List(fields.String())
+
+
+class TokenSchema(Schema):
+    token = fields.String()
+    token_type = fields.String()
+    expires_at = fields.DateTime()
+    user = fields.Nested(UserSchema)
+
+
+def user_dict(user: User) -> dict:
+    actor = user.actor()
+    return {"username": user.username, "display_name": user.display_name,
+            "roles": sorted(actor.roles), "orgs": sorted(actor.orgs)}
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, body):
+        """登录，换取访问令牌 / Log in for a bearer token"""
+        user = db.session.scalars(select(User).where(User.username == body["username"])).first()
+        # Always run the hash check so timing does not reveal which usernames exist.
+        valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, body["password"])
+        if user is None or not valid or not user.is_active:
+            raise ApiProblem(401, "invalid_credentials", "用户名或密码错误", "wrong username or password")
+        token, row = issue_token(user)
+        db.session.commit()
+        return {"token": token, "token_type": "Bearer", "expires_at": row.expires_at, "user": user_dict(user)}
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, UserSchema)
+    def get(self):
+        """当前用户 / The current user"""
+        return user_dict(g.user)
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")

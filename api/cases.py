@@ -1,0 +1,157 @@
+"""Cases: start (idempotent), get, list and filter, event history."""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+
+from api.access import cases_visible_to, tasks_visible_to
+from api.auth import current_actor
+from api.errors import ApiProblem
+from api.extensions import db
+from api.tasks import TaskSummarySchema
+from engine.models import Event, Instance, Task
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案件 / Cases")
+
+STAGE_NAMES = {"collect": "信息采集", "file": "立案", "dispatch": "派遣", "handle": "处置",
+               "feedback": "反馈", "close": "核查结案", "evaluate": "评价"}
+
+
+class StartCaseSchema(Schema):
+    process_key = fields.String(load_default="closed_loop", validate=validate.Length(min=1, max=100))
+    variables = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
+                            load_default=dict)
+
+
+class CaseSchema(Schema):
+    id = fields.Integer()
+    case_no = fields.String()
+    process_key = fields.String(attribute="definition.key")
+    process_version = fields.Integer(attribute="definition.version")
+    status = fields.String()
+    stage = fields.String(allow_none=True)
+    stage_name = fields.Method("_stage_name")
+    outcome = fields.String(allow_none=True)
+    source = fields.String(allow_none=True)
+    category_code = fields.String(allow_none=True)
+    grid_code = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    started_by = fields.String()
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+    rework_count = fields.Method("_rework_count")
+
+    def _stage_name(self, case):
+        return STAGE_NAMES.get(case.stage) if case.stage else None
+
+    def _rework_count(self, case):
+        return int((case.variables or {}).get("rework_count") or 0)
+
+
+class CaseDetailSchema(CaseSchema):
+    variables = fields.Dict()
+    open_tasks = fields.List(fields.Nested(TaskSummarySchema))
+
+
+class CaseListQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(["running", "completed", "terminated"]))
+    stage = fields.String(validate=validate.Length(max=20))
+    category_code = fields.String(validate=validate.Length(max=40))
+    grid_code = fields.String(validate=validate.Length(max=40))
+    source = fields.String(validate=validate.Length(max=30))
+    outcome = fields.String(validate=validate.Length(max=30))
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    type = fields.String()
+    task_id = fields.String(allow_none=True)
+    node_id = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    at = fields.DateTime()
+    data = fields.Dict()
+
+
+class IdempotencyHeaderSchema(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(min=1, max=200))
+
+
+def engine():
+    return current_app.extensions["citybpm_engine"]
+
+
+def _visible_case(case_no: str) -> Instance:
+    case = db.session.scalars(select(Instance).where(Instance.case_no == case_no,
+                                                     cases_visible_to(current_actor()))).first()
+    if case is None:
+        raise ApiProblem(404, "not_found", "案件不存在或无权查看", "case not found")
+    return case
+
+
+def _detail(case: Instance) -> dict:
+    tasks = db.session.scalars(select(Task).where(Task.instance_id == case.id)
+                               .order_by(Task.created_at, Task.id)).all()
+    actor = current_actor()
+    case.open_tasks = [dict(_task_summary(t), actionable=engine().can_see(t, actor)) for t in tasks]
+    return case
+
+
+def _task_summary(task: Task) -> dict:
+    return {"id": task.id, "node_id": task.node_id, "name": task.name, "stage": task.stage,
+            "form_key": task.form_key, "assignee": task.assignee, "created_at": task.created_at,
+            "due_at": task.due_at, "case_no": task.instance.case_no,
+            "candidates": [f"{c.kind}:{c.value}" for c in task.candidates]}
+
+
+@blp.route("")
+class Cases(MethodView):
+    @blp.arguments(CaseListQuerySchema, location="query")
+    @blp.response(200, CaseSchema(many=True))
+    @blp.paginate()
+    def get(self, query, pagination_parameters):
+        """案件列表（按权限过滤） / List the cases you may see"""
+        statement = select(Instance).where(cases_visible_to(current_actor()))
+        for name, value in query.items():
+            statement = statement.where(getattr(Instance, name) == value)
+        pagination_parameters.item_count = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+        return db.session.scalars(statement.order_by(Instance.started_at.desc(), Instance.id.desc())
+                                  .offset(pagination_parameters.first_item)
+                                  .limit(pagination_parameters.page_size)).all()
+
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.arguments(StartCaseSchema)
+    @blp.response(201, CaseDetailSchema)
+    @blp.alt_response(200, schema=CaseDetailSchema, description="同一 Idempotency-Key 的重试返回原案件 / a retry returns the same case")
+    def post(self, headers, body):
+        """上报问题，启动案件；支持 Idempotency-Key / Start a case (honours Idempotency-Key)"""
+        case, created = engine().start_case(db.session, body["process_key"], body["variables"], current_actor(),
+                                            idempotency_key=headers.get("idempotency_key"))
+        db.session.commit()
+        return _detail(case), 201 if created else 200
+
+
+@blp.route("/<string:case_no>")
+class CaseDetail(MethodView):
+    @blp.response(200, CaseDetailSchema)
+    def get(self, case_no):
+        """案件详情：当前阶段、待办任务、数据 / A case with its stage, open tasks and data"""
+        return _detail(_visible_case(case_no))
+
+
+@blp.route("/<string:case_no>/events")
+class CaseEvents(MethodView):
+    @blp.response(200, EventSchema(many=True))
+    @blp.paginate()
+    def get(self, case_no, pagination_parameters):
+        """案件的事件历史（审计轨迹） / The case's event history"""
+        case = _visible_case(case_no)
+        statement = select(Event).where(Event.instance_id == case.id)
+        pagination_parameters.item_count = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+        return db.session.scalars(statement.order_by(Event.id).offset(pagination_parameters.first_item)
+                                  .limit(pagination_parameters.page_size)).all()

@@ -1,0 +1,37 @@
+"""Configuration: plain values read from ``CITYBPM_*`` environment variables, in one place."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from engine.db import default_database_url
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def from_environment(environ=os.environ) -> dict:
+    instance_dir = environ.get("CITYBPM_INSTANCE_DIR", str(PROJECT_ROOT / "instance"))
+    return {
+        "CITYBPM_ENV": environ.get("CITYBPM_ENV", "development"),
+        "SQLALCHEMY_DATABASE_URI": environ.get("CITYBPM_DATABASE_URL") or default_database_url(instance_dir),
+        "SECRET_KEY": environ.get("CITYBPM_SECRET_KEY", "dev-only-secret-change-me"),
+        "CITYBPM_CASE_PREFIX": environ.get("CITYBPM_CASE_PREFIX", "CG"),
+        "CITYBPM_CASE_NUMBER_PATTERN": environ.get("CITYBPM_CASE_NUMBER_PATTERN", "{prefix}{date:%Y%m%d}{seq:04d}"),
+        "CITYBPM_TOKEN_HOURS": float(environ.get("CITYBPM_TOKEN_HOURS", "12")),
+        "CITYBPM_MAX_UPLOAD_BYTES": int(environ.get("CITYBPM_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
+        "MAX_CONTENT_LENGTH": int(environ.get("CITYBPM_MAX_REQUEST_BYTES", str(10 * 1024 * 1024))),
+        "PROCESSES_DIR": environ.get("CITYBPM_PROCESSES_DIR", str(PROJECT_ROOT / "processes")),
+    }
+
+
+API_SETTINGS = {
+    "API_TITLE": "citybpm",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "v1/openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "/api/docs-assets/",
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "JSON_AS_ASCII": False,
+}

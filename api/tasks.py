@@ -1,0 +1,124 @@
+"""Tasks: the inbox (mine / candidate), one task with its data and form, claim, complete."""
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+
+from api.access import tasks_visible_to
+from api.auth import current_actor
+from api.extensions import db
+from engine.models import Task
+from forms.definitions import FormNotFound, load_form
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="任务 / Tasks")
+
+
+class TaskSummarySchema(Schema):
+    id = fields.String()
+    case_no = fields.String()
+    node_id = fields.String()
+    name = fields.String(allow_none=True)
+    stage = fields.String(allow_none=True)
+    form_key = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    candidates = fields.List(fields.String())
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    actionable = fields.Boolean()
+
+
+class TaskDetailSchema(TaskSummarySchema):
+    data = fields.Dict()
+    form = fields.Dict(allow_none=True)
+
+
+class TaskListQuerySchema(Schema):
+    scope = fields.String(validate=validate.OneOf(["mine", "candidate", "all"]), load_default="all")
+    stage = fields.String(validate=validate.Length(max=20))
+    case_no = fields.String(validate=validate.Length(max=40))
+
+
+class CompleteSchema(Schema):
+    data = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)), load_default=dict)
+
+
+def engine():
+    return current_app.extensions["citybpm_engine"]
+
+
+def summary(task: Task) -> dict:
+    return {"id": task.id, "case_no": task.instance.case_no, "node_id": task.node_id, "name": task.name,
+            "stage": task.stage, "form_key": task.form_key, "assignee": task.assignee,
+            "candidates": [f"{c.kind}:{c.value}" for c in task.candidates],
+            "created_at": task.created_at, "due_at": task.due_at, "actionable": True}
+
+
+@blp.route("")
+class Tasks(MethodView):
+    @blp.arguments(TaskListQuerySchema, location="query")
+    @blp.response(200, TaskSummarySchema(many=True))
+    @blp.paginate()
+    def get(self, query, pagination_parameters):
+        """待办：我的（已签收）/ 可签收 / 全部 / The inbox"""
+        statement = select(Task).where(tasks_visible_to(current_actor(), query["scope"]))
+        if query.get("stage"):
+            statement = statement.where(Task.stage == query["stage"])
+        if query.get("case_no"):
+            from engine.models import Instance
+            statement = statement.join(Instance, Instance.id == Task.instance_id).where(
+                Instance.case_no == query["case_no"])
+        pagination_parameters.item_count = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+        rows = db.session.scalars(statement.order_by(Task.created_at, Task.id)
+                                  .offset(pagination_parameters.first_item)
+                                  .limit(pagination_parameters.page_size)).all()
+        return [summary(t) for t in rows]
+
+
+@blp.route("/<string:task_id>")
+class TaskDetail(MethodView):
+    @blp.response(200, TaskDetailSchema)
+    def get(self, task_id):
+        """任务详情：数据与表单 / A task with its data and form"""
+        task = engine().visible_task(db.session, task_id, current_actor())
+        workflow = engine().workflow_of(task.instance)
+        from uuid import UUID
+        spiff_task = workflow.get_task_from_id(UUID(task.id))
+        detail = summary(task)
+        detail["data"] = _json_safe(spiff_task.data if spiff_task else {})
+        try:
+            detail["form"] = load_form(task.form_key) if task.form_key else None
+        except FormNotFound:
+            detail["form"] = None
+        return detail
+
+
+@blp.route("/<string:task_id>/claim")
+class Claim(MethodView):
+    @blp.response(200, TaskSummarySchema)
+    def post(self, task_id):
+        """签收任务 / Claim a task"""
+        task = engine().claim_task(db.session, task_id, current_actor())
+        db.session.commit()
+        return summary(task)
+
+
+@blp.route("/<string:task_id>/complete")
+class Complete(MethodView):
+    @blp.arguments(CompleteSchema)
+    @blp.response(200, TaskSummarySchema(many=True))
+    def post(self, body, task_id):
+        """办结任务（提交表单数据）；返回案件新产生的待办 / Complete a task; returns the case's open tasks"""
+        instance = engine().complete_task(db.session, task_id, body["data"], current_actor())
+        db.session.commit()
+        rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id)
+                                  .order_by(Task.created_at, Task.id)).all()
+        actor = current_actor()
+        return [dict(summary(t), actionable=engine().can_see(t, actor)) for t in rows]
+
+
+def _json_safe(data: dict) -> dict:
+    from engine.runtime import _json_safe as convert
+    return convert(data)

@@ -1,0 +1,1 @@
+"""citybpm engine: BPMN runtime on SpiffWorkflow. Knows nothing of HTTP or Flask."""

@@ -1,0 +1,91 @@
+"""Organisations, people, roles and API tokens: who may be offered a task."""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import Base
+
+
+class Org(Base):
+    __tablename__ = "org"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # city | district | street | centre | department | team
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org.id"))
+
+
+class Role(Base):
+    __tablename__ = "role"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    roles: Mapped[list["UserRole"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    memberships: Mapped[list["Membership"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    def actor(self) -> "Actor":
+        return Actor(self.username, frozenset(r.role_code for r in self.roles),
+                     frozenset(m.org_code for m in self.memberships))
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+    __table_args__ = (UniqueConstraint("user_id", "role_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    role_code: Mapped[str] = mapped_column(ForeignKey("role.code"))
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "org_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    org_code: Mapped[str] = mapped_column(ForeignKey("org.code"))
+
+
+class ApiToken(Base):
+    """Bearer tokens, stored as SHA-256 digests only (the token itself is shown once)."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scopes: Mapped[list] = mapped_column(default=list)
+    created_at: Mapped[_dt.datetime]
+    expires_at: Mapped[_dt.datetime | None]
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Whoever acts: a username with the roles and organisations it belongs to."""
+
+    username: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    orgs: frozenset[str] = field(default_factory=frozenset)
+
+    def candidate_keys(self) -> list[tuple[str, str]]:
+        return ([("user", self.username)] + [("role", r) for r in sorted(self.roles)]
+                + [("org", o) for o in sorted(self.orgs)])
+
+SYSTEM = Actor("system")

@@ -1,0 +1,141 @@
+"""Definitions, instances, the open-task projection, the event log and case numbers.
+
+Queries that inbox and case lists run sit next to the indexes that serve them.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import Base
+
+
+class Definition(Base):
+    """One deployed version of a process: BPMN + DMN files under a key."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        Index("ix_process_definition_key_sha256", "key", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    process_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    deployed_at: Mapped[_dt.datetime]
+    deployed_by: Mapped[str | None] = mapped_column(String(100))
+    files: Mapped[list["DefinitionFile"]] = relationship(
+        back_populates="definition", order_by="DefinitionFile.id", cascade="all, delete-orphan")
+
+
+class DefinitionFile(Base):
+    __tablename__ = "process_definition_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(10))  # bpmn | dmn
+    content: Mapped[str] = mapped_column(Text)
+    definition: Mapped[Definition] = relationship(back_populates="files")
+
+
+class Instance(Base):
+    """One case: the serialized workflow state plus what lists filter on."""
+
+    __tablename__ = "process_instance"
+    __table_args__ = (
+        UniqueConstraint("started_by", "idempotency_key"),
+        # case lists: newest first, filtered by status / stage / category / grid
+        Index("ix_process_instance_status_started", "status", "started_at"),
+        Index("ix_process_instance_category", "category_code"),
+        Index("ix_process_instance_grid", "grid_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(40), unique=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # running | completed | terminated | error
+    stage: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    source: Mapped[str | None] = mapped_column(String(30))
+    category_code: Mapped[str | None] = mapped_column(String(40))
+    grid_code: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(300))
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[_dt.datetime]
+    ended_at: Mapped[_dt.datetime | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    variables: Mapped[dict] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    definition: Mapped[Definition] = relationship(lazy="joined")
+
+    # Optimistic locking: every UPDATE says WHERE version = N and sets N+1.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Task(Base):
+    """Projection of one OPEN human task, written with the state in one transaction."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_assignee", "assignee"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    node_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(200))
+    stage: Mapped[str | None] = mapped_column(String(20))
+    form_key: Mapped[str | None] = mapped_column(String(100))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[_dt.datetime]
+    due_at: Mapped[_dt.datetime | None]
+    candidates: Mapped[list["TaskCandidate"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True)
+    instance: Mapped[Instance] = relationship(lazy="joined")
+
+
+class TaskCandidate(Base):
+    """Who may take a task: kind is user | role | org; inbox queries join on (kind, value)."""
+
+    __tablename__ = "task_candidate"
+    __table_args__ = (Index("ix_task_candidate_kind_value", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str] = mapped_column(String(100))
+
+
+class Event(Base):
+    """The append-only audit trail and the source of every statistic."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_instance_id_id", "instance_id", "id"),
+                      Index("ix_event_type_at", "type", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    node_id: Mapped[str | None] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[_dt.datetime]
+    data: Mapped[dict] = mapped_column(default=dict)
+
+
+class CaseSequence(Base):
+    """Daily case-number counters, bumped with UPDATE … +1 inside the start transaction."""
+
+    __tablename__ = "case_sequence"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

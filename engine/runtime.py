@@ -1,0 +1,323 @@
+"""Engine commands. Each is one unit of work on a caller-owned Session:
+
+load instance (version N) → act → serialize → write state, task projection and
+events → the caller commits, and the UPDATE carries ``version = N+1``. A
+concurrent writer fails its UPDATE and gets a Conflict, never a lost update.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Callable
+from uuid import UUID
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine import clock, expressions
+from engine.assignment import resolve
+from engine.case_numbers import DEFAULT_PATTERN, next_case_number
+from engine.errors import Conflict, InvalidData, NotFound, ProcessError
+from engine.identity import Actor
+from engine.models import Definition, Event, Instance, Task, TaskCandidate
+from engine.parser import node_config
+from engine.pruning import prune_history
+from engine.specs import SPECS, SpecCache
+from engine.state import dump_state, load_state, new_workflow
+
+# Variables copied onto the instance row so case lists can filter without the state.
+LISTED_VARIABLES = ("source", "category_code", "grid_code", "address")
+
+FormValidator = Callable[[str, dict], tuple[dict, dict]]  # (form_key, data) -> (errors_zh, errors_en)
+
+
+@dataclass
+class EngineSettings:
+    case_number_prefix: str = "CG"
+    case_number_pattern: str = DEFAULT_PATTERN
+    validate_form: FormValidator | None = None
+    prune: bool = True
+
+
+@dataclass
+class _Step:
+    """What one command did, collected while SpiffWorkflow runs."""
+
+    actor: str
+    now: _dt.datetime
+    events: list[Event] = field(default_factory=list)
+    stage: str | None = None
+    outcome: str | None = None
+
+    def record(self, instance_id, type_, *, task_id=None, node_id=None, **data):
+        self.events.append(Event(instance_id=instance_id, task_id=task_id, node_id=node_id, type=type_,
+                                 actor=self.actor, at=self.now, data=data))
+
+
+class Engine:
+    def __init__(self, settings: EngineSettings | None = None, specs: SpecCache = SPECS):
+        self.settings = settings or EngineSettings()
+        self.specs = specs
+
+    # ----------------------------------------------------------------- commands
+
+    def start_case(self, session: Session, key: str, variables: dict, actor: Actor,
+                   idempotency_key: str | None = None) -> tuple[Instance, bool]:
+        """Start a case of the latest active version of ``key``; returns (instance, created)."""
+        if idempotency_key:
+            earlier = self._by_idempotency_key(session, actor, idempotency_key)
+            if earlier is not None:
+                return earlier, False
+        definition = session.scalars(
+            select(Definition).where(Definition.key == key, Definition.status == "active")
+            .order_by(Definition.version.desc()).limit(1)).first()
+        if definition is None:
+            raise NotFound(f"流程“{key}”不存在或未启用", f"process '{key}' does not exist or is not active")
+        loaded = self.specs.get(definition)
+        now = clock.now()
+        workflow = new_workflow(loaded.spec, loaded.subprocess_specs)
+        for form_key in _start_form_keys(loaded.spec):
+            self._validate(form_key, variables)
+        case_no = next_case_number(session, prefix=self.settings.case_number_prefix,
+                                   pattern=self.settings.case_number_pattern, at=now)
+        data = dict(variables)
+        data.update(case_no=case_no, initiator=actor.username)
+        workflow.task_tree.data.update(data)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+
+        instance = Instance(case_no=case_no, definition_id=definition.id, status="running",
+                            started_by=actor.username, started_at=now, idempotency_key=idempotency_key,
+                            variables={}, state="")
+        instance.definition = definition
+        session.add(instance)
+        session.flush()
+        step = _Step(actor.username, now)
+        step.record(instance.id, "case.started", case_no=case_no, definition=definition.key,
+                    version=definition.version)
+        self._advance(workflow, instance, step)
+        self._save(session, workflow, instance, step, existing=[])
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            if idempotency_key:
+                earlier = self._by_idempotency_key(session, actor, idempotency_key)
+                if earlier is not None:
+                    return earlier, False
+            raise
+        return instance, True
+
+    def claim_task(self, session: Session, task_id: str, actor: Actor) -> Task:
+        task = self.visible_task(session, task_id, actor)
+        if task.assignee == actor.username:
+            return task
+        if task.assignee:
+            raise Conflict(f"任务已由 {task.assignee} 签收", f"task is already claimed by {task.assignee}")
+        # Conditional UPDATE: of two racing claims exactly one matches the row.
+        claimed = session.execute(update(Task).where(Task.id == task_id, Task.assignee.is_(None))
+                                  .values(assignee=actor.username)
+                                  .execution_options(synchronize_session=False)).rowcount
+        if claimed != 1:
+            raise Conflict("任务已被他人签收", "the task was claimed by someone else")
+        session.add(Event(instance_id=task.instance_id, task_id=task.id, node_id=task.node_id,
+                          type="task.claimed", actor=actor.username, at=clock.now(), data={}))
+        session.flush()
+        session.refresh(task)
+        return task
+
+    def complete_task(self, session: Session, task_id: str, data: dict, actor: Actor) -> Instance:
+        task_row = self.visible_task(session, task_id, actor)
+        if task_row.assignee and task_row.assignee != actor.username:
+            raise Conflict(f"任务已由 {task_row.assignee} 签收", f"task is claimed by {task_row.assignee}")
+        instance = task_row.instance
+        workflow = self._load(instance)
+        spiff_task = workflow.get_task_from_id(UUID(task_id))
+        if spiff_task is None or spiff_task.state != TaskState.READY:
+            raise Conflict("任务已不在办理中", "the task is no longer open")
+        config = node_config(spiff_task.task_spec)
+        if config.form_key:
+            self._validate(config.form_key, {**spiff_task.data, **data})
+        now = clock.now()
+        step = _Step(actor.username, now)
+        spiff_task.data.update(data)
+        self._on_node(spiff_task, instance, step)
+        try:
+            spiff_task.run()
+        except (WorkflowException, expressions.ExpressionError) as exc:
+            raise ProcessError(f"流程执行出错：{exc}", f"the process failed: {exc}") from None
+        step.record(instance.id, "task.completed", task_id=task_id, node_id=task_row.node_id,
+                    stage=task_row.stage, data=data)
+        self._advance(workflow, instance, step)
+        existing = [t for t in self._open_tasks(session, instance.id)]
+        self._save(session, workflow, instance, step, existing=existing, completed={task_id})
+        try:
+            session.flush()
+        except StaleDataError:
+            raise Conflict("案件已被他人更新，请刷新后重试", "the case was changed by someone else; reload and retry") from None
+        return instance
+
+    # ----------------------------------------------------------------- queries
+
+    def visible_task(self, session: Session, task_id: str, actor: Actor) -> Task:
+        """The open task if ``actor`` may see it; NotFound otherwise (no leaking of others' work)."""
+        task = session.get(Task, task_id)
+        if task is None or not self.can_see(task, actor):
+            done = session.scalar(select(exists().where(Event.task_id == task_id, Event.type == "task.completed")))
+            if done and task is None:
+                raise Conflict("任务已办结", "the task has already been completed")
+            raise NotFound("任务不存在或无权查看", "task not found")
+        return task
+
+    @staticmethod
+    def can_see(task: Task, actor: Actor) -> bool:
+        if task.assignee == actor.username:
+            return True
+        if task.assignee:
+            return False
+        keys = set(actor.candidate_keys())
+        return any((c.kind, c.value) in keys for c in task.candidates)
+
+    def workflow_of(self, instance: Instance):
+        return self._load(instance)
+
+    # ----------------------------------------------------------------- internals
+
+    @staticmethod
+    def _by_idempotency_key(session, actor, key):
+        return session.scalars(select(Instance).where(Instance.started_by == actor.username,
+                                                      Instance.idempotency_key == key)).first()
+
+    def _validate(self, form_key: str, data: dict) -> None:
+        if self.settings.validate_form is None:
+            return
+        errors_zh, errors_en = self.settings.validate_form(form_key, data)
+        if errors_zh:
+            raise InvalidData(errors_zh, errors_en)
+
+    def _load(self, instance: Instance):
+        loaded = self.specs.get(instance.definition)
+        return load_state(instance.state, loaded.spec, loaded.subprocess_specs)
+
+    @staticmethod
+    def _open_tasks(session, instance_id) -> list[Task]:
+        return list(session.scalars(select(Task).where(Task.instance_id == instance_id)))
+
+    def _on_node(self, task, instance, step: _Step) -> None:
+        """Called before each node runs: counters, the stage reached, the end reached."""
+        config = node_config(task.task_spec)
+        if config.increment:
+            value = int(task.data.get(config.increment) or 0) + 1
+            task.data[config.increment] = value
+            step.record(instance.id, "counter.incremented", node_id=task.task_spec.name,
+                        variable=config.increment, value=value)
+        if config.stage:
+            step.stage = config.stage
+        if config.outcome:
+            step.outcome = config.outcome
+
+    def _advance(self, workflow, instance, step: _Step) -> None:
+        """Run every engine step; timers get a second pass (a fired timer runs on the next step)."""
+        try:
+            for _ in range(2):
+                workflow.refresh_timers()
+                workflow.do_engine_steps(will_complete_task=lambda t: self._on_node(t, instance, step))
+        except (WorkflowException, expressions.ExpressionError) as exc:
+            raise ProcessError(f"流程执行出错：{exc}", f"the process failed: {exc}") from None
+        if self.settings.prune:
+            prune_history(workflow)
+
+    def _save(self, session, workflow, instance: Instance, step: _Step, *, existing: list[Task],
+              completed: set[str] = frozenset()) -> None:
+        ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+        ready_ids = {str(t.id) for t in ready}
+        known = {row.id: row for row in existing}
+        for row_id, row in known.items():
+            if row_id not in ready_ids:
+                if row_id not in completed:
+                    step.record(instance.id, "task.cancelled", task_id=row_id, node_id=row.node_id)
+                session.delete(row)
+        for task in ready:
+            if str(task.id) not in known:
+                session.add(self._task_row(task, instance, step))
+
+        data = ready[0].data if ready else (workflow.last_task.data if workflow.last_task else {})
+        instance.variables = _json_safe(data)
+        for name in LISTED_VARIABLES:
+            value = data.get(name)
+            setattr(instance, name, None if value is None else str(value)[:300])
+        stages = [node_config(t.task_spec).stage for t in ready if node_config(t.task_spec).stage]
+        instance.stage = stages[0] if stages else (step.stage or instance.stage)
+        if workflow.completed:
+            self._finish(workflow, instance, step)
+        instance.state = dump_state(workflow)
+        session.add_all(step.events)
+
+    def _task_row(self, task, instance: Instance, step: _Step) -> Task:
+        config = node_config(task.task_spec)
+        try:
+            assignment = resolve(config, task.data)
+        except expressions.ExpressionError as exc:
+            raise ProcessError(f"任务“{config.name or config.node_id}”的办理人表达式有误：{exc}",
+                               f"assignment of '{config.node_id}' failed: {exc}") from None
+        row = Task(id=str(task.id), instance_id=instance.id, node_id=task.task_spec.name,
+                   name=config.name or task.task_spec.bpmn_name, stage=config.stage, form_key=config.form_key,
+                   assignee=assignment.assignee, status="open", created_at=step.now,
+                   due_at=_due_at(config, task.data))
+        row.candidates = [TaskCandidate(kind=kind, value=value) for kind, value in assignment.candidates]
+        step.record(instance.id, "task.created", task_id=row.id, node_id=row.node_id, stage=row.stage,
+                    assignee=row.assignee, candidates=[f"{k}:{v}" for k, v in assignment.candidates])
+        return row
+
+    @staticmethod
+    def _finish(workflow, instance: Instance, step: _Step) -> None:
+        instance.status = "completed"
+        instance.outcome = step.outcome or "completed"
+        instance.ended_at = step.now
+        step.record(instance.id, "case.ended", outcome=instance.outcome, reason=_reason(instance.variables))
+
+
+def _start_form_keys(spec) -> list[str]:
+    return [node_config(s).form_key for s in spec.task_specs.values()
+            if isinstance(s, StartEvent) and node_config(s).form_key]
+
+
+def _reason(variables: dict) -> str | None:
+    """The opinion the deciding person wrote: the last non-empty *_opinion field."""
+    for key in ("close_opinion", "check_opinion", "register_opinion", "accept_opinion", "verify_opinion"):
+        if variables.get(key):
+            return variables[key]
+    return None
+
+
+def _due_at(config, data) -> _dt.datetime | None:
+    if not config.due_date:
+        return None
+    text = config.due_date
+    try:
+        value = (expressions.evaluate(text[2:-1], data) if text.startswith("${") and text.endswith("}")
+                 else text)
+        if isinstance(value, str):
+            value = _dt.datetime.fromisoformat(value)
+        if isinstance(value, _dt.datetime):
+            return value if value.tzinfo else value.replace(tzinfo=clock.DEFAULT_TZ)
+    except (expressions.ExpressionError, ValueError):
+        return None
+    return None
+
+
+def _json_safe(data: dict) -> dict:
+    safe = {}
+    for key, value in data.items():
+        if isinstance(value, (_dt.datetime, _dt.date)):
+            safe[key] = value.isoformat()
+        elif isinstance(value, (str, int, float, bool, type(None), list, dict)):
+            safe[key] = value
+        else:
+            safe[key] = str(value)
+    return safe

@@ -1,0 +1,58 @@
+"""Parsed specs, cached in memory per definition version (parsed once per version)."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from engine.deployment import ParsedFile, SourceFile, build_parser
+from engine.models import Definition
+from engine.xmlsafe import parse_xml
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    definition_id: int
+    process_id: str
+    spec: object
+    subprocess_specs: dict
+    xml_by_file: dict
+
+
+class SpecCache:
+    def __init__(self, capacity: int = 256):
+        self._items: OrderedDict[int, LoadedSpec] = OrderedDict()
+        self._lock = threading.Lock()
+        self.capacity = capacity
+
+    def get(self, definition: Definition) -> LoadedSpec:
+        with self._lock:
+            found = self._items.get(definition.id)
+            if found is not None:
+                self._items.move_to_end(definition.id)
+                return found
+        loaded = self._load(definition)
+        with self._lock:
+            self._items[definition.id] = loaded
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return loaded
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    @staticmethod
+    def _load(definition: Definition) -> LoadedSpec:
+        parsed = []
+        for item in definition.files:
+            content = item.content.encode("utf-8")
+            parsed.append(ParsedFile(SourceFile(item.filename, content), parse_xml(content), item.kind))
+        parser = build_parser(parsed)
+        spec = parser.get_spec(definition.process_id)
+        subprocess_specs = parser.get_subprocess_specs(definition.process_id)
+        return LoadedSpec(definition.id, definition.process_id, spec, subprocess_specs,
+                          {item.filename: item.content for item in definition.files})
+
+
+SPECS = SpecCache()

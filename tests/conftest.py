@@ -1,0 +1,99 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL via CITYBPM_TEST_DATABASE_URL),
+seeded demo users, the shipped processes deployed, a virtual clock, and a real HTTP server."""
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from waitress.server import create_server
+
+from api.app import create_app
+from api.cli import deploy_directory
+from api.extensions import db
+from api.seed import seed_demo_users, seed_orgs, seed_roles
+from engine import clock
+from tests.helpers import ApiClient
+
+TEST_DATABASE_URL = os.environ.get("CITYBPM_TEST_DATABASE_URL")
+CASE_TABLES = ("task_candidate", "task", "event", "process_instance", "case_sequence", "api_token")
+
+
+@pytest.fixture(scope="session")
+def virtual_clock():
+    virtual = clock.VirtualClock()
+    clock.install(virtual)
+    yield virtual
+    clock.install(clock.SystemClock())
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, virtual_clock):
+    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'citybpm-test.sqlite3'}"
+    if url.startswith("postgresql"):
+        _reset_postgres(url)
+    application = create_app({"SQLALCHEMY_DATABASE_URI": url, "CITYBPM_ENV": "test", "TESTING": True})
+    with application.app_context():
+        upgrade(directory=application.extensions["migrate"].directory)
+        seed_roles(db.session)
+        seed_orgs(db.session)
+        seed_demo_users(db.session)
+        db.session.commit()
+        deploy_directory(application.config["PROCESSES_DIR"])
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture(scope="session")
+def server(app):
+    """The app behind a real HTTP server (waitress) on a free loopback port."""
+    http = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=http.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.effective_port}"
+    http.close()
+
+
+@pytest.fixture
+def api(server):
+    """api('sly') → an ApiClient logged in as that demo user."""
+    clients: dict[str, ApiClient] = {}
+
+    def client(username: str | None = None) -> ApiClient:
+        if username is None:
+            return ApiClient(server)
+        if username not in clients:
+            clients[username] = ApiClient(server).login(username)
+        return clients[username]
+
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _clean_cases(request):
+    """Cases, tasks and events are per test; definitions and users are per session."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    with application.app_context():
+        for table in CASE_TABLES:
+            db.session.execute(sa.text(f"DELETE FROM {table}"))
+        db.session.commit()

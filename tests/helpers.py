@@ -1,0 +1,47 @@
+"""A thin HTTP client for tests: real requests against the running server."""
+from __future__ import annotations
+
+import requests
+
+from api.seed import DEMO_PASSWORD
+
+
+class ApiClient:
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.http = requests.Session()
+
+    def login(self, username: str, password: str = DEMO_PASSWORD) -> "ApiClient":
+        response = self.http.post(f"{self.base_url}/api/v1/auth/login",
+                                  json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        self.http.headers["Authorization"] = f"Bearer {response.json()['token']}"
+        self.username = username
+        return self
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.http.request(method, f"{self.base_url}/api/v1{path}", **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    # scenario helpers ------------------------------------------------------
+    def ok(self, method: str, path: str, status: int = 200, **kwargs):
+        response = self.request(method, path, **kwargs)
+        assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json()
+
+    def inbox(self, **params) -> list[dict]:
+        return self.ok("GET", "/tasks", params={"page_size": 100, **params})
+
+    def task_for(self, case_no: str, node_id: str) -> dict:
+        tasks = [t for t in self.inbox(case_no=case_no) if t["node_id"] == node_id]
+        assert tasks, f"{self.username} has no '{node_id}' task for {case_no}"
+        return tasks[0]
+
+    def complete(self, case_no: str, node_id: str, data: dict) -> list[dict]:
+        task = self.task_for(case_no, node_id)
+        return self.ok("POST", f"/tasks/{task['id']}/complete", json={"data": data})
