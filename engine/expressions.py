@@ -107,11 +107,20 @@ class _Checker(ast.NodeVisitor):
             raise ExpressionError(self.expression, "dunder strings are not allowed")
 
 
+def unwrap(expression: str) -> str:
+    """Camunda/Flowable files write whole conditions as ``${expr}``: evaluate the inside."""
+    text = expression.strip()
+    if text.startswith("${") and text.endswith("}") and text.count("${") == 1:
+        return text[2:-1].strip()
+    return text
+
+
 @functools.lru_cache(maxsize=4096)
 def compile_expression(expression: str) -> ast.Expr:
     """Parse and check an expression once; raises ExpressionError with the reason."""
     if not isinstance(expression, str) or not expression.strip():
         raise ExpressionError(str(expression), "expression is empty")
+    expression = unwrap(expression)
     if len(expression) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(expression[:40] + "…", "expression is too long")
     try:
@@ -131,6 +140,7 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
 def evaluate(expression: str, names: Mapping[str, Any] | None = None) -> Any:
     """Evaluate one expression against the given variables."""
     parsed = compile_expression(expression)
+    expression = unwrap(expression)
     evaluator = _Evaluator(functions=_FUNCTIONS, names=dict(names or {}))
     try:
         return evaluator.eval(expression, previously_parsed=parsed)

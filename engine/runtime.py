@@ -165,23 +165,31 @@ class Engine:
     # ----------------------------------------------------------------- queries
 
     def visible_task(self, session: Session, task_id: str, actor: Actor) -> Task:
-        """The open task if ``actor`` may see it; NotFound otherwise (no leaking of others' work)."""
+        """The open task if ``actor`` may see it; NotFound otherwise (no leaking of others' work).
+
+        A candidate whose colleague claimed the task first is told so (Conflict), not NotFound.
+        """
         task = session.get(Task, task_id)
-        if task is None or not self.can_see(task, actor):
+        if task is not None and self.can_see(task, actor):
+            return task
+        if task is not None and self.is_candidate(task, actor):
+            raise Conflict(f"任务已由 {task.assignee} 签收", f"task is already claimed by {task.assignee}")
+        if task is None:
             done = session.scalar(select(exists().where(Event.task_id == task_id, Event.type == "task.completed")))
-            if done and task is None:
+            if done:
                 raise Conflict("任务已办结", "the task has already been completed")
-            raise NotFound("任务不存在或无权查看", "task not found")
-        return task
+        raise NotFound("任务不存在或无权查看", "task not found")
 
     @staticmethod
-    def can_see(task: Task, actor: Actor) -> bool:
-        if task.assignee == actor.username:
-            return True
-        if task.assignee:
-            return False
+    def is_candidate(task: Task, actor: Actor) -> bool:
         keys = set(actor.candidate_keys())
         return any((c.kind, c.value) in keys for c in task.candidates)
+
+    @classmethod
+    def can_see(cls, task: Task, actor: Actor) -> bool:
+        if task.assignee:
+            return task.assignee == actor.username
+        return cls.is_candidate(task, actor)
 
     def workflow_of(self, instance: Instance):
         return self._load(instance)
