@@ -31,8 +31,10 @@ class CityProcessParser(ProcessParser):
         already = node.get("id") in self.spec.task_specs
         task_spec = super().parse_node(node)
         if not already:
-            task_spec.citybpm = read_node_config(node, self._lane_of(node))
-            _normalise_timer(task_spec)
+            # With boundary events the parser returns a split wrapper; the node's own spec has its id.
+            own_spec = self.spec.task_specs.get(node.get("id"), task_spec)
+            own_spec.citybpm = read_node_config(node, self._lane_of(node))
+            _normalise_timer(own_spec)
         return task_spec
 
     def _lane_of(self, node):
