@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from api.access import cases_visible_to, tasks_visible_to
 from api.auth import current_actor
@@ -96,7 +97,7 @@ def _visible_case(case_no: str) -> Instance:
 
 def _detail(case: Instance) -> dict:
     tasks = db.session.scalars(select(Task).where(Task.instance_id == case.id)
-                               .order_by(Task.created_at, Task.id)).all()
+                               .options(selectinload(Task.candidates)).order_by(Task.created_at, Task.id)).all()
     actor = current_actor()
     case.open_tasks = [dict(_task_summary(t), actionable=engine().can_see(t, actor)) for t in tasks]
     return case

@@ -85,3 +85,7 @@ def serve_command(host, port, threads):
 
     click.echo(f"citybpm on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     serve(create_app(), host=host, port=port, threads=threads, ident="citybpm")
+
+
+if __name__ == "__main__":
+    main()

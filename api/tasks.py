@@ -1,16 +1,20 @@
 """Tasks: the inbox (mine / candidate), one task with its data and form, claim, complete."""
 from __future__ import annotations
 
+from uuid import UUID
+
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from api.access import tasks_visible_to
 from api.auth import current_actor
 from api.extensions import db
-from engine.models import Task
+from engine.models import Instance, Task
+from engine.runtime import json_safe
 from forms.definitions import FormNotFound, load_form
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="任务 / Tasks")
@@ -67,11 +71,10 @@ class Tasks(MethodView):
         if query.get("stage"):
             statement = statement.where(Task.stage == query["stage"])
         if query.get("case_no"):
-            from engine.models import Instance
             statement = statement.join(Instance, Instance.id == Task.instance_id).where(
                 Instance.case_no == query["case_no"])
         pagination_parameters.item_count = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-        rows = db.session.scalars(statement.order_by(Task.created_at, Task.id)
+        rows = db.session.scalars(statement.options(selectinload(Task.candidates)).order_by(Task.created_at, Task.id)
                                   .offset(pagination_parameters.first_item)
                                   .limit(pagination_parameters.page_size)).all()
         return [summary(t) for t in rows]
@@ -84,10 +87,9 @@ class TaskDetail(MethodView):
         """任务详情：数据与表单 / A task with its data and form"""
         task = engine().visible_task(db.session, task_id, current_actor())
         workflow = engine().workflow_of(task.instance)
-        from uuid import UUID
         spiff_task = workflow.get_task_from_id(UUID(task.id))
         detail = summary(task)
-        detail["data"] = _json_safe(spiff_task.data if spiff_task else {})
+        detail["data"] = json_safe(spiff_task.data if spiff_task else {})
         try:
             detail["form"] = load_form(task.form_key) if task.form_key else None
         except FormNotFound:
@@ -114,11 +116,8 @@ class Complete(MethodView):
         instance = engine().complete_task(db.session, task_id, body["data"], current_actor())
         db.session.commit()
         rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id)
-                                  .order_by(Task.created_at, Task.id)).all()
+                                  .options(selectinload(Task.candidates)).order_by(Task.created_at, Task.id)).all()
         actor = current_actor()
         return [dict(summary(t), actionable=engine().can_see(t, actor)) for t in rows]
 
 
-def _json_safe(data: dict) -> dict:
-    from engine.runtime import _json_safe as convert
-    return convert(data)

@@ -98,8 +98,9 @@ class Task(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[_dt.datetime]
     due_at: Mapped[_dt.datetime | None]
+    # Loaded on demand (access checks, API views); the engine writes candidates with bulk inserts.
     candidates: Mapped[list["TaskCandidate"]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True)
+        cascade="all, delete-orphan", lazy="select", passive_deletes=True)
     instance: Mapped[Instance] = relationship(lazy="joined")
 
 

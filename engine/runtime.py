@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 from uuid import UUID
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import WorkflowException
@@ -50,13 +50,13 @@ class _Step:
 
     actor: str
     now: _dt.datetime
-    events: list[Event] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
     stage: str | None = None
     outcome: str | None = None
 
     def record(self, instance_id, type_, *, task_id=None, node_id=None, **data):
-        self.events.append(Event(instance_id=instance_id, task_id=task_id, node_id=node_id, type=type_,
-                                 actor=self.actor, at=self.now, data=data))
+        self.events.append(dict(instance_id=instance_id, task_id=task_id, node_id=node_id, type=type_,
+                                actor=self.actor, at=self.now, data=data))
 
 
 class Engine:
@@ -101,7 +101,7 @@ class Engine:
         step.record(instance.id, "case.started", case_no=case_no, definition=definition.key,
                     version=definition.version)
         self._advance(workflow, instance, step)
-        self._save(session, workflow, instance, step, existing=[])
+        self._save(session, workflow, instance, step, open_rows={})
         try:
             session.flush()
         except IntegrityError:
@@ -154,10 +154,9 @@ class Engine:
         step.record(instance.id, "task.completed", task_id=task_id, node_id=task_row.node_id,
                     stage=task_row.stage, data=data)
         self._advance(workflow, instance, step)
-        existing = [t for t in self._open_tasks(session, instance.id)]
-        self._save(session, workflow, instance, step, existing=existing, completed={task_id})
         try:
-            session.flush()
+            self._save(session, workflow, instance, step, open_rows=self._open_tasks(session, instance.id),
+                       completed={task_id})
         except StaleDataError:
             raise Conflict("案件已被他人更新，请刷新后重试", "the case was changed by someone else; reload and retry") from None
         return instance
@@ -169,7 +168,8 @@ class Engine:
 
         A candidate whose colleague claimed the task first is told so (Conflict), not NotFound.
         """
-        task = session.get(Task, task_id)
+        # One statement (candidates joined) so the access check sees one consistent snapshot.
+        task = session.get(Task, task_id, options=[joinedload(Task.candidates)])
         if task is not None and self.can_see(task, actor):
             return task
         if task is not None and self.is_candidate(task, actor):
@@ -213,8 +213,9 @@ class Engine:
         return load_state(instance.state, loaded.spec, loaded.subprocess_specs)
 
     @staticmethod
-    def _open_tasks(session, instance_id) -> list[Task]:
-        return list(session.scalars(select(Task).where(Task.instance_id == instance_id)))
+    def _open_tasks(session, instance_id) -> dict[str, str]:
+        """Open task id → node id, straight from the projection (no ORM objects needed)."""
+        return dict(session.execute(select(Task.id, Task.node_id).where(Task.instance_id == instance_id)).all())
 
     def _on_node(self, task, instance, step: _Step) -> None:
         """Called before each node runs: counters, the stage reached, the end reached."""
@@ -240,22 +241,24 @@ class Engine:
         if self.settings.prune:
             prune_history(workflow)
 
-    def _save(self, session, workflow, instance: Instance, step: _Step, *, existing: list[Task],
+    def _save(self, session, workflow, instance: Instance, step: _Step, *, open_rows: dict[str, str],
               completed: set[str] = frozenset()) -> None:
+        """Write state, task projection and events; the instance UPDATE carries the version check."""
         ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
         ready_ids = {str(t.id) for t in ready}
-        known = {row.id: row for row in existing}
-        for row_id, row in known.items():
-            if row_id not in ready_ids:
-                if row_id not in completed:
-                    step.record(instance.id, "task.cancelled", task_id=row_id, node_id=row.node_id)
-                session.delete(row)
+        gone = [row_id for row_id in open_rows if row_id not in ready_ids]
+        for row_id in gone:
+            if row_id not in completed:
+                step.record(instance.id, "task.cancelled", task_id=row_id, node_id=open_rows[row_id])
+        new_tasks, new_candidates = [], []
         for task in ready:
-            if str(task.id) not in known:
-                session.add(self._task_row(task, instance, step))
+            if str(task.id) not in open_rows:
+                row, candidates = self._task_row(task, instance, step)
+                new_tasks.append(row)
+                new_candidates += candidates
 
         data = ready[0].data if ready else (workflow.last_task.data if workflow.last_task else {})
-        instance.variables = _json_safe(data)
+        instance.variables = json_safe(data)
         for name in LISTED_VARIABLES:
             value = data.get(name)
             setattr(instance, name, None if value is None else str(value)[:300])
@@ -264,23 +267,37 @@ class Engine:
         if workflow.completed:
             self._finish(workflow, instance, step)
         instance.state = dump_state(workflow)
-        session.add_all(step.events)
+        session.flush()  # the versioned UPDATE (or INSERT) of the instance goes first
 
-    def _task_row(self, task, instance: Instance, step: _Step) -> Task:
+        # Few statements per command: bulk Core writes for the projection and the log.
+        if gone:
+            deleted = session.execute(delete(Task).where(Task.id.in_(gone))
+                                      .execution_options(synchronize_session=False)).rowcount
+            if deleted != len(gone):
+                raise StaleDataError("task rows changed underneath")
+        if new_tasks:
+            session.execute(insert(Task), new_tasks)
+        if new_candidates:
+            session.execute(insert(TaskCandidate), new_candidates)
+        if step.events:
+            session.execute(insert(Event), step.events)
+
+    def _task_row(self, task, instance: Instance, step: _Step) -> tuple[dict, list[dict]]:
         config = node_config(task.task_spec)
         try:
             assignment = resolve(config, task.data)
         except expressions.ExpressionError as exc:
             raise ProcessError(f"任务“{config.name or config.node_id}”的办理人表达式有误：{exc}",
                                f"assignment of '{config.node_id}' failed: {exc}") from None
-        row = Task(id=str(task.id), instance_id=instance.id, node_id=task.task_spec.name,
+        task_id = str(task.id)
+        row = dict(id=task_id, instance_id=instance.id, node_id=task.task_spec.name,
                    name=config.name or task.task_spec.bpmn_name, stage=config.stage, form_key=config.form_key,
                    assignee=assignment.assignee, status="open", created_at=step.now,
                    due_at=_due_at(config, task.data))
-        row.candidates = [TaskCandidate(kind=kind, value=value) for kind, value in assignment.candidates]
-        step.record(instance.id, "task.created", task_id=row.id, node_id=row.node_id, stage=row.stage,
-                    assignee=row.assignee, candidates=[f"{k}:{v}" for k, v in assignment.candidates])
-        return row
+        candidates = [dict(task_id=task_id, kind=kind, value=value) for kind, value in assignment.candidates]
+        step.record(instance.id, "task.created", task_id=task_id, node_id=row["node_id"], stage=row["stage"],
+                    assignee=row["assignee"], candidates=[f"{k}:{v}" for k, v in assignment.candidates])
+        return row, candidates
 
     @staticmethod
     def _finish(workflow, instance: Instance, step: _Step) -> None:
@@ -319,7 +336,7 @@ def _due_at(config, data) -> _dt.datetime | None:
     return None
 
 
-def _json_safe(data: dict) -> dict:
+def json_safe(data: dict) -> dict:
     safe = {}
     for key, value in data.items():
         if isinstance(value, (_dt.datetime, _dt.date)):

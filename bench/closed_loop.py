@@ -1,0 +1,252 @@
+"""Closed-loop benchmark: raw SpiffWorkflow vs the engine with its database vs real HTTP.
+
+(a) raw SpiffWorkflow (stock parser and script engine) runs the closed loop and
+    serializes the workflow to JSON after every step — the baseline;
+(b) the same flow through citybpm's engine in-process, one committed transaction
+    per command on the embedded SQLite default;
+(c) the same flow over real HTTP against a `citybpm serve` process.
+
+Also: a case that returns to the same task 200 times (the 返工 loop) through the
+engine, comparing the cost of the last steps with the 10th.
+
+Last lines, one figure each: engine_vs_raw, http_ms_per_case, step200_vs_step10.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+REPORT = {"source": "supervisor", "category_type": "part", "category_code": "0101",
+          "grid_code": "110101001001001", "address": "和平路 12 号", "description": "井盖破损", "photos": []}
+# (node, data, user) — one closed-loop case, supervisor-reported, closed without rework: 7 human tasks
+STEPS = [
+    ("accept", {"accept_result": "accept", "accept_opinion": "受理"}, "sly"),
+    ("register", {"register_result": "file", "register_opinion": "立案"}, "zbz"),
+    ("dispatch", {"department": "D_WATER", "dispatch_opinion": "派遣"}, "pqy"),
+    ("handle", {"handle_sign": True, "handle_measures": "更换井盖"}, "sw"),
+    ("feedback", {"feedback_result": "已处置"}, "sw"),
+    ("check", {"check_result": "pass", "check_opinion": "合格"}, "jdy"),
+    ("close", {"close_opinion": "结案"}, "zbz"),
+]
+REWORK = [
+    ("handle", {"handle_sign": True, "handle_measures": "处置"}),
+    ("feedback", {"feedback_result": "已处置"}),
+    ("check", {"check_result": "fail", "check_opinion": "返工"}),
+]
+
+
+# ---------------------------------------------------------------- (a) raw SpiffWorkflow
+def raw_case(spec, subprocess_specs, serializer) -> None:
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState
+
+    workflow = BpmnWorkflow(spec, subprocess_specs)
+    workflow.task_tree.data.update(REPORT)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(REPORT)
+    workflow.do_engine_steps()
+    serializer.serialize_json(workflow)
+    wanted = dict((node, data) for node, data, _ in STEPS)
+    while not workflow.completed:
+        ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+        task = ready[0]
+        task.data.update(wanted.get(task.task_spec.name, {}))  # plain bpmn:task nodes wait in raw Spiff
+        task.run()
+        workflow.do_engine_steps()
+        serializer.serialize_json(workflow)
+
+
+def bench_raw(cases: int) -> float:
+    from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+    from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+    from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+
+    parser = CamundaParser()
+    parser.add_bpmn_file(str(ROOT / "processes" / "closed_loop.bpmn"))
+    spec, subprocess_specs = parser.get_spec("closed_loop"), parser.get_subprocess_specs("closed_loop")
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
+    raw_case(spec, subprocess_specs, serializer)  # warm-up
+    started = time.perf_counter()
+    for _ in range(cases):
+        raw_case(spec, subprocess_specs, serializer)
+    return (time.perf_counter() - started) / cases
+
+
+# ---------------------------------------------------------------- (b) the engine with its database
+def prepare_database(url: str):
+    from flask_migrate import upgrade
+
+    from api.app import create_app
+    from api.cli import deploy_directory
+    from api.extensions import db
+    from api.seed import seed_demo_users, seed_orgs, seed_roles
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        seed_roles(db.session)
+        seed_orgs(db.session)
+        seed_demo_users(db.session)
+        db.session.commit()
+        deploy_directory(app.config["PROCESSES_DIR"])
+    return app
+
+
+def engine_case(engine, maker, actors, steps=STEPS, rework_rounds: int = 0, timings: list | None = None):
+    from sqlalchemy import select
+
+    from engine.models import Task
+
+    with maker() as session:
+        case, _ = engine.start_case(session, "closed_loop", REPORT, actors["jdy"])
+        session.commit()
+        case_id = case.id
+
+    def complete(node, data, user):
+        with maker() as session:
+            task_id = session.scalars(select(Task.id).where(Task.instance_id == case_id,
+                                                            Task.node_id == node)).one()
+            started = time.perf_counter()
+            engine.complete_task(session, task_id, data, actors[user])
+            session.commit()
+            if timings is not None:
+                timings.append(time.perf_counter() - started)
+
+    for node, data, user in steps[:5]:
+        complete(node, data, user)
+    for _ in range(rework_rounds):
+        complete("check", REWORK[2][1], "jdy")
+        for node, data in REWORK[:2]:
+            complete(node, data, "sw")
+    for node, data, user in steps[5:]:
+        complete(node, data, user)
+
+
+def bench_engine(app, cases: int) -> float:
+    from sqlalchemy import select
+    from sqlalchemy.orm import sessionmaker
+
+    from api.extensions import db
+    from engine.identity import User
+
+    with app.app_context():
+        bind = db.engine
+        actors = {u.username: u.actor() for u in db.session.scalars(select(User))}
+    engine = app.extensions["citybpm_engine"]
+    maker = sessionmaker(bind=bind, expire_on_commit=False)
+    engine_case(engine, maker, actors)  # warm-up: parses and caches the spec
+    started = time.perf_counter()
+    for _ in range(cases):
+        engine_case(engine, maker, actors)
+    return (time.perf_counter() - started) / cases
+
+
+def bench_rework_loop(app, rounds: int) -> tuple[float, list[float]]:
+    """Time each 'handle' completion of a case that goes round the rework loop ``rounds`` times."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import sessionmaker
+
+    from api.extensions import db
+    from engine.identity import User
+
+    with app.app_context():
+        bind = db.engine
+        actors = {u.username: u.actor() for u in db.session.scalars(select(User))}
+    maker = sessionmaker(bind=bind, expire_on_commit=False)
+    timings: list[float] = []
+    engine_case(app.extensions["citybpm_engine"], maker, actors, rework_rounds=rounds, timings=timings)
+    # every round is three steps (check, handle, feedback): step k of the loop is round k
+    per_round = [sum(timings[5 + 3 * i: 8 + 3 * i]) for i in range(rounds)]
+    early = statistics.median(per_round[5:15])        # around the 10th return
+    late = statistics.median(per_round[-10:])          # the last returns (≈ 200th)
+    return late / early, per_round
+
+
+# ---------------------------------------------------------------- (c) real HTTP
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_http(cases: int, workdir: Path) -> float:
+    import requests
+
+    env = dict(os.environ, CITYBPM_DATABASE_URL=f"sqlite:///{workdir / 'http.sqlite3'}")
+    citybpm = [sys.executable, "-m", "api.cli"]
+    subprocess.run(citybpm + ["setup", "--demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(citybpm + ["serve", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/openapi.json", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        sessions = {}
+        for user in {"jdy", "sly", "zbz", "pqy", "sw"}:
+            http = requests.Session()
+            token = http.post(f"{base}/auth/login", json={"username": user, "password": "citybpm123"}).json()["token"]
+            http.headers["Authorization"] = f"Bearer {token}"
+            sessions[user] = http
+
+        def one_case():
+            created = sessions["jdy"].post(f"{base}/cases", json={"variables": REPORT})
+            assert created.status_code == 201, created.text
+            open_tasks = created.json()["open_tasks"]
+            for node, data, user in STEPS:
+                task = next(t for t in open_tasks if t["node_id"] == node)
+                response = sessions[user].post(f"{base}/tasks/{task['id']}/complete", json={"data": data})
+                assert response.status_code == 200, response.text
+                open_tasks = response.json()
+            assert open_tasks == []
+
+        one_case()  # warm-up
+        started = time.perf_counter()
+        for _ in range(cases):
+            one_case()
+        return (time.perf_counter() - started) / cases
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=40, help="closed-loop cases per measurement")
+    parser.add_argument("--loop", type=int, default=200, help="returns to the same task in the loop case")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="citybpm-bench-") as tmp:
+        workdir = Path(tmp)
+        app = prepare_database(f"sqlite:///{workdir / 'engine.sqlite3'}")
+        raw = bench_raw(args.cases)
+        engine = bench_engine(app, args.cases)
+        ratio_loop, per_round = bench_rework_loop(app, args.loop)
+        http = bench_http(args.cases, workdir)
+
+    print(f"(a) raw SpiffWorkflow + JSON per step : {raw * 1000:8.2f} ms per closed-loop case (7 user tasks)")
+    print(f"(b) citybpm engine + SQLite, in-process: {engine * 1000:8.2f} ms per case")
+    print(f"(c) citybpm over real HTTP             : {http * 1000:8.2f} ms per case (start + 7 completions)")
+    print(f"    HTTP vs raw: {http / raw:.2f}x;  rework loop: round 10 {per_round[9] * 1000:.2f} ms, "
+          f"round {len(per_round)} {per_round[-1] * 1000:.2f} ms")
+    print(f"engine_vs_raw: {engine / raw:.2f}")
+    print(f"http_ms_per_case: {http * 1000:.1f}")
+    print(f"step200_vs_step10: {ratio_loop:.2f}")
+
+
+if __name__ == "__main__":
+    main()
