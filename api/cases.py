@@ -6,14 +6,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from api.access import cases_visible_to, tasks_visible_to
 from api.auth import current_actor
 from api.errors import ApiProblem
 from api.extensions import db
-from api.tasks import TaskSummarySchema
-from engine.models import Event, Instance, Task
+from api.tasks import TaskSummarySchema, open_tasks_of
+from engine.models import Event, Instance
+from engine.runtime import CommandResult
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案件 / Cases")
 
@@ -95,19 +95,9 @@ def _visible_case(case_no: str) -> Instance:
     return case
 
 
-def _detail(case: Instance) -> dict:
-    tasks = db.session.scalars(select(Task).where(Task.instance_id == case.id)
-                               .options(selectinload(Task.candidates)).order_by(Task.created_at, Task.id)).all()
-    actor = current_actor()
-    case.open_tasks = [dict(_task_summary(t), actionable=engine().can_see(t, actor)) for t in tasks]
+def _detail(case: Instance) -> Instance:
+    case.open_tasks = open_tasks_of(CommandResult(case, None))
     return case
-
-
-def _task_summary(task: Task) -> dict:
-    return {"id": task.id, "node_id": task.node_id, "name": task.name, "stage": task.stage,
-            "form_key": task.form_key, "assignee": task.assignee, "created_at": task.created_at,
-            "due_at": task.due_at, "case_no": task.instance.case_no,
-            "candidates": [f"{c.kind}:{c.value}" for c in task.candidates]}
 
 
 @blp.route("")
@@ -131,10 +121,12 @@ class Cases(MethodView):
     @blp.alt_response(200, schema=CaseDetailSchema, description="同一 Idempotency-Key 的重试返回原案件 / a retry returns the same case")
     def post(self, headers, body):
         """上报问题，启动案件；支持 Idempotency-Key / Start a case (honours Idempotency-Key)"""
-        case, created = engine().start_case(db.session, body["process_key"], body["variables"], current_actor(),
-                                            idempotency_key=headers.get("idempotency_key"))
+        result = engine().start_case(db.session, body["process_key"], body["variables"], current_actor(),
+                                     idempotency_key=headers.get("idempotency_key"))
         db.session.commit()
-        return _detail(case), 201 if created else 200
+        case = result.instance
+        case.open_tasks = open_tasks_of(result)
+        return case, 201 if result.created else 200
 
 
 @blp.route("/<string:case_no>")

@@ -60,6 +60,23 @@ def summary(task: Task) -> dict:
             "created_at": task.created_at, "due_at": task.due_at, "actionable": True}
 
 
+def open_tasks_of(result) -> list[dict]:
+    """The case's open tasks after a command: as the engine wrote them, or from the projection."""
+    actor = current_actor()
+    if result.open_tasks is not None:
+        return [dict(row, actionable=_may_act(row, actor)) for row in result.open_tasks]
+    rows = db.session.scalars(select(Task).where(Task.instance_id == result.instance.id)
+                              .options(selectinload(Task.candidates)).order_by(Task.created_at, Task.id)).all()
+    return [dict(summary(t), actionable=engine().can_see(t, actor)) for t in rows]
+
+
+def _may_act(row: dict, actor) -> bool:
+    if row["assignee"]:
+        return row["assignee"] == actor.username
+    keys = {f"{kind}:{value}" for kind, value in actor.candidate_keys()}
+    return bool(keys & set(row["candidates"]))
+
+
 @blp.route("")
 class Tasks(MethodView):
     @blp.arguments(TaskListQuerySchema, location="query")
@@ -113,11 +130,8 @@ class Complete(MethodView):
     @blp.response(200, TaskSummarySchema(many=True))
     def post(self, body, task_id):
         """办结任务（提交表单数据）；返回案件新产生的待办 / Complete a task; returns the case's open tasks"""
-        instance = engine().complete_task(db.session, task_id, body["data"], current_actor())
+        result = engine().complete_task(db.session, task_id, body["data"], current_actor())
         db.session.commit()
-        rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id)
-                                  .options(selectinload(Task.candidates)).order_by(Task.created_at, Task.id)).all()
-        actor = current_actor()
-        return [dict(summary(t), actionable=engine().can_see(t, actor)) for t in rows]
+        return open_tasks_of(result)
 
 

@@ -103,21 +103,18 @@ def prepare_database(url: str):
 
 
 def engine_case(engine, maker, actors, steps=STEPS, rework_rounds: int = 0, timings: list | None = None):
-    from sqlalchemy import select
-
-    from engine.models import Task
-
+    """One case through the engine, each command its own committed transaction."""
     with maker() as session:
-        case, _ = engine.start_case(session, "closed_loop", REPORT, actors["jdy"])
+        result = engine.start_case(session, "closed_loop", REPORT, actors["jdy"])
         session.commit()
-        case_id = case.id
+    open_tasks = result.open_tasks
 
     def complete(node, data, user):
+        nonlocal open_tasks
+        task_id = next(t["id"] for t in open_tasks if t["node_id"] == node)
         with maker() as session:
-            task_id = session.scalars(select(Task.id).where(Task.instance_id == case_id,
-                                                            Task.node_id == node)).one()
             started = time.perf_counter()
-            engine.complete_task(session, task_id, data, actors[user])
+            open_tasks = engine.complete_task(session, task_id, data, actors[user]).open_tasks
             session.commit()
             if timings is not None:
                 timings.append(time.perf_counter() - started)

@@ -76,8 +76,7 @@ class Instance(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     definition: Mapped[Definition] = relationship(lazy="joined")
 
-    # Optimistic locking: every UPDATE says WHERE version = N and sets N+1.
-    __mapper_args__ = {"version_id_col": version}
+    # Optimistic locking: engine.runtime writes UPDATE … WHERE version = N SET version = N+1.
 
 
 class Task(Base):

@@ -14,6 +14,7 @@ from uuid import UUID
 from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import WorkflowException
@@ -45,6 +46,17 @@ class EngineSettings:
 
 
 @dataclass
+class CommandResult:
+    """What a command left behind. ``open_tasks`` lists the case's open human tasks when the
+    command created all of them (rows as written, candidates as ``kind:value``); None when some
+    were open before, so a caller that needs them reads the projection."""
+
+    instance: Instance
+    open_tasks: list[dict] | None
+    created: bool = True
+
+
+@dataclass
 class _Step:
     """What one command did, collected while SpiffWorkflow runs."""
 
@@ -67,12 +79,12 @@ class Engine:
     # ----------------------------------------------------------------- commands
 
     def start_case(self, session: Session, key: str, variables: dict, actor: Actor,
-                   idempotency_key: str | None = None) -> tuple[Instance, bool]:
-        """Start a case of the latest active version of ``key``; returns (instance, created)."""
+                   idempotency_key: str | None = None) -> CommandResult:
+        """Start a case of the latest active version of ``key`` (a retried key returns the earlier case)."""
         if idempotency_key:
             earlier = self._by_idempotency_key(session, actor, idempotency_key)
             if earlier is not None:
-                return earlier, False
+                return CommandResult(earlier, None, created=False)
         definition = session.scalars(
             select(Definition).where(Definition.key == key, Definition.status == "active")
             .order_by(Definition.version.desc()).limit(1)).first()
@@ -93,7 +105,7 @@ class Engine:
 
         instance = Instance(case_no=case_no, definition_id=definition.id, status="running",
                             started_by=actor.username, started_at=now, idempotency_key=idempotency_key,
-                            variables={}, state="")
+                            variables={}, state="", version=0)
         instance.definition = definition
         session.add(instance)
         session.flush()
@@ -101,7 +113,7 @@ class Engine:
         step.record(instance.id, "case.started", case_no=case_no, definition=definition.key,
                     version=definition.version)
         self._advance(workflow, instance, step)
-        self._save(session, workflow, instance, step, open_rows={})
+        open_tasks = self._save(session, workflow, instance, step, open_rows={})
         try:
             session.flush()
         except IntegrityError:
@@ -109,9 +121,9 @@ class Engine:
             if idempotency_key:
                 earlier = self._by_idempotency_key(session, actor, idempotency_key)
                 if earlier is not None:
-                    return earlier, False
+                    return CommandResult(earlier, None, created=False)
             raise
-        return instance, True
+        return CommandResult(instance, open_tasks)
 
     def claim_task(self, session: Session, task_id: str, actor: Actor) -> Task:
         task = self.visible_task(session, task_id, actor)
@@ -131,7 +143,7 @@ class Engine:
         session.refresh(task)
         return task
 
-    def complete_task(self, session: Session, task_id: str, data: dict, actor: Actor) -> Instance:
+    def complete_task(self, session: Session, task_id: str, data: dict, actor: Actor) -> CommandResult:
         task_row = self.visible_task(session, task_id, actor)
         if task_row.assignee and task_row.assignee != actor.username:
             raise Conflict(f"任务已由 {task_row.assignee} 签收", f"task is claimed by {task_row.assignee}")
@@ -140,6 +152,8 @@ class Engine:
         spiff_task = workflow.get_task_from_id(UUID(task_id))
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict("任务已不在办理中", "the task is no longer open")
+        # The projection mirrors the state it was written with: its open rows are the READY human tasks.
+        open_rows = {str(t.id): t.task_spec.name for t in _human_tasks(workflow)}
         config = node_config(spiff_task.task_spec)
         if config.form_key:
             self._validate(config.form_key, {**spiff_task.data, **data})
@@ -155,11 +169,10 @@ class Engine:
                     stage=task_row.stage, data=data)
         self._advance(workflow, instance, step)
         try:
-            self._save(session, workflow, instance, step, open_rows=self._open_tasks(session, instance.id),
-                       completed={task_id})
+            open_tasks = self._save(session, workflow, instance, step, open_rows=open_rows, completed={task_id})
         except StaleDataError:
             raise Conflict("案件已被他人更新，请刷新后重试", "the case was changed by someone else; reload and retry") from None
-        return instance
+        return CommandResult(instance, open_tasks)
 
     # ----------------------------------------------------------------- queries
 
@@ -212,11 +225,6 @@ class Engine:
         loaded = self.specs.get(instance.definition)
         return load_state(instance.state, loaded.spec, loaded.subprocess_specs)
 
-    @staticmethod
-    def _open_tasks(session, instance_id) -> dict[str, str]:
-        """Open task id → node id, straight from the projection (no ORM objects needed)."""
-        return dict(session.execute(select(Task.id, Task.node_id).where(Task.instance_id == instance_id)).all())
-
     def _on_node(self, task, instance, step: _Step) -> None:
         """Called before each node runs: counters, the stage reached, the end reached."""
         config = node_config(task.task_spec)
@@ -242,9 +250,11 @@ class Engine:
             prune_history(workflow)
 
     def _save(self, session, workflow, instance: Instance, step: _Step, *, open_rows: dict[str, str],
-              completed: set[str] = frozenset()) -> None:
-        """Write state, task projection and events; the instance UPDATE carries the version check."""
-        ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+              completed: set[str] = frozenset()) -> list[dict] | None:
+        """Write state, task projection and events; the instance UPDATE carries the version check.
+
+        Returns the open tasks when this command created all of them (see CommandResult)."""
+        ready = _human_tasks(workflow)
         ready_ids = {str(t.id) for t in ready}
         gone = [row_id for row_id in open_rows if row_id not in ready_ids]
         for row_id in gone:
@@ -258,16 +268,17 @@ class Engine:
                 new_candidates += candidates
 
         data = ready[0].data if ready else (workflow.last_task.data if workflow.last_task else {})
-        instance.variables = json_safe(data)
+        changes = {"variables": json_safe(data)}
         for name in LISTED_VARIABLES:
             value = data.get(name)
-            setattr(instance, name, None if value is None else str(value)[:300])
+            changes[name] = None if value is None else str(value)[:300]
         stages = [node_config(t.task_spec).stage for t in ready if node_config(t.task_spec).stage]
-        instance.stage = stages[0] if stages else (step.stage or instance.stage)
+        changes["stage"] = stages[0] if stages else (step.stage or instance.stage)
         if workflow.completed:
-            self._finish(workflow, instance, step)
-        instance.state = dump_state(workflow)
-        session.flush()  # the versioned UPDATE (or INSERT) of the instance goes first
+            changes.update(status="completed", outcome=step.outcome or "completed", ended_at=step.now)
+            step.record(instance.id, "case.ended", outcome=changes["outcome"], reason=_reason(changes["variables"]))
+        changes["state"] = dump_state(workflow)
+        _write_versioned(session, instance, changes)
 
         # Few statements per command: bulk Core writes for the projection and the log.
         if gone:
@@ -281,6 +292,12 @@ class Engine:
             session.execute(insert(TaskCandidate), new_candidates)
         if step.events:
             session.execute(insert(Event), step.events)
+        if len(new_tasks) != len(ready):
+            return None
+        for row in new_tasks:
+            row["candidates"] = [f"{c['kind']}:{c['value']}" for c in new_candidates if c["task_id"] == row["id"]]
+            row["case_no"] = instance.case_no
+        return new_tasks
 
     def _task_row(self, task, instance: Instance, step: _Step) -> tuple[dict, list[dict]]:
         config = node_config(task.task_spec)
@@ -299,12 +316,23 @@ class Engine:
                     assignee=row["assignee"], candidates=[f"{k}:{v}" for k, v in assignment.candidates])
         return row, candidates
 
-    @staticmethod
-    def _finish(workflow, instance: Instance, step: _Step) -> None:
-        instance.status = "completed"
-        instance.outcome = step.outcome or "completed"
-        instance.ended_at = step.now
-        step.record(instance.id, "case.ended", outcome=instance.outcome, reason=_reason(instance.variables))
+def _write_versioned(session: Session, instance: Instance, changes: dict) -> None:
+    """UPDATE … WHERE version = N, setting N+1: the optimistic lock, in one statement.
+
+    Zero rows matched means another command committed first: the caller gets a Conflict.
+    """
+    current = instance.version
+    changes = dict(changes, version=current + 1)
+    matched = session.execute(update(Instance).where(Instance.id == instance.id, Instance.version == current)
+                              .values(**changes).execution_options(synchronize_session=False)).rowcount
+    if matched != 1:
+        raise StaleDataError(f"case {instance.case_no} changed since version {current}")
+    for name, value in changes.items():
+        set_committed_value(instance, name, value)
+
+
+def _human_tasks(workflow) -> list:
+    return [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
 
 
 def _start_form_keys(spec) -> list[str]:
