@@ -1,7 +1,8 @@
 """The app factory: create_app(config=None)."""
 from __future__ import annotations
 
-from flask import Flask, redirect
+import swagger_ui_bundle
+from flask import Flask, redirect, send_from_directory
 
 from api import auth, cases, config, definitions, errors, tasks
 from api.extensions import db, migrate, rest
@@ -27,6 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(config.API_SETTINGS)
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
+    app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
@@ -49,5 +51,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     @app.get("/")
     def index():
         return redirect("/api/docs")
+
+    # Swagger UI served from the installed bundle: command centres often have no internet access.
+    @app.get("/api/docs-assets/<path:filename>")
+    def docs_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=3600)
 
     return app

@@ -33,5 +33,4 @@ API_SETTINGS = {
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     "OPENAPI_SWAGGER_UI_URL": "/api/docs-assets/",
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
-    "JSON_AS_ASCII": False,
 }
