@@ -96,7 +96,7 @@ def _visible_case(case_no: str) -> Instance:
 
 
 def _detail(case: Instance) -> Instance:
-    case.open_tasks = open_tasks_of(CommandResult(case, None))
+    case.open_tasks = open_tasks_of(CommandResult(case.id, case.case_no, None))
     return case
 
 
@@ -124,7 +124,7 @@ class Cases(MethodView):
         result = engine().start_case(db.session, body["process_key"], body["variables"], current_actor(),
                                      idempotency_key=headers.get("idempotency_key"))
         db.session.commit()
-        case = result.instance
+        case = db.session.get(Instance, result.case_id)
         case.open_tasks = open_tasks_of(result)
         return case, 201 if result.created else 200
 

@@ -13,8 +13,9 @@ from sqlalchemy.orm import selectinload
 from api.access import tasks_visible_to
 from api.auth import current_actor
 from api.extensions import db
+from engine.access import may_act
 from engine.models import Instance, Task
-from engine.runtime import json_safe
+from engine.projection import json_safe
 from forms.definitions import FormNotFound, load_form
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="任务 / Tasks")
@@ -65,16 +66,13 @@ def open_tasks_of(result) -> list[dict]:
     actor = current_actor()
     if result.open_tasks is not None:
         return [dict(row, actionable=_may_act(row, actor)) for row in result.open_tasks]
-    rows = db.session.scalars(select(Task).where(Task.instance_id == result.instance.id)
+    rows = db.session.scalars(select(Task).where(Task.instance_id == result.case_id)
                               .options(selectinload(Task.candidates)).order_by(Task.created_at, Task.id)).all()
     return [dict(summary(t), actionable=engine().can_see(t, actor)) for t in rows]
 
 
 def _may_act(row: dict, actor) -> bool:
-    if row["assignee"]:
-        return row["assignee"] == actor.username
-    keys = {f"{kind}:{value}" for kind, value in actor.candidate_keys()}
-    return bool(keys & set(row["candidates"]))
+    return may_act(row["assignee"], [tuple(c.split(":", 1)) for c in row["candidates"]], actor)
 
 
 @blp.route("")
@@ -103,7 +101,7 @@ class TaskDetail(MethodView):
     def get(self, task_id):
         """任务详情：数据与表单 / A task with its data and form"""
         task = engine().visible_task(db.session, task_id, current_actor())
-        workflow = engine().workflow_of(task.instance)
+        workflow = engine().workflow_of(db.session, task.instance)
         spiff_task = workflow.get_task_from_id(UUID(task.id))
         detail = summary(task)
         detail["data"] = json_safe(spiff_task.data if spiff_task else {})

@@ -25,12 +25,21 @@ class SpecCache:
         self._lock = threading.Lock()
         self.capacity = capacity
 
-    def get(self, definition: Definition) -> LoadedSpec:
+    def get_by_id(self, session, definition_id: int) -> LoadedSpec:
+        found = self._cached(definition_id)
+        return found if found is not None else self.get(session.get(Definition, definition_id))
+
+    def _cached(self, definition_id: int) -> LoadedSpec | None:
         with self._lock:
-            found = self._items.get(definition.id)
+            found = self._items.get(definition_id)
             if found is not None:
-                self._items.move_to_end(definition.id)
-                return found
+                self._items.move_to_end(definition_id)
+            return found
+
+    def get(self, definition: Definition) -> LoadedSpec:
+        found = self._cached(definition.id)
+        if found is not None:
+            return found
         loaded = self._load(definition)
         with self._lock:
             self._items[definition.id] = loaded

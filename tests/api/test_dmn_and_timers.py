@@ -70,7 +70,7 @@ def test_bare_iso_boundary_timer_follows_the_virtual_clock(api, app, virtual_clo
 
     with app.app_context():
         instance = db.session.scalars(select(Instance).where(Instance.case_no == case_no)).one()
-        workflow = engine.workflow_of(instance)
+        workflow = engine.workflow_of(db.session, instance)
         workflow.refresh_timers()
         workflow.do_engine_steps()
         assert [t.task_spec.name for t in workflow.get_tasks() if t.state == TaskState.READY] == ["sign"]
