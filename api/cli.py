@@ -78,14 +78,15 @@ def setup_command(ctx, demo):
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve_command(host, port, threads):
-    """Serve the app with waitress."""
-    from waitress import serve
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="processes; keep 1 on SQLite, more on PostgreSQL")
+@click.option("--threads", default=8, show_default=True, type=int, help="threads per worker")
+def serve_command(host, port, workers, threads):
+    """Serve the app with gunicorn (threaded workers)."""
+    from api.server import serve
 
     click.echo(f"citybpm on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    serve(create_app(), host=host, port=port, threads=threads, ident="citybpm")
-
+    serve(host=host, port=port, workers=workers, threads=threads)
 
 if __name__ == "__main__":
     main()

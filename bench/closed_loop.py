@@ -4,7 +4,8 @@
     serializes the workflow to JSON after every step — the baseline;
 (b) the same flow through citybpm's engine in-process, one committed transaction
     per command on the embedded SQLite default;
-(c) the same flow over real HTTP against a `citybpm serve` process.
+(c) the same flow over real HTTP against a `citybpm serve` process (gunicorn), each
+    role with its own keep-alive connection, as people at their desks would have.
 
 Also: a case that returns to the same task 200 times (the 返工 loop) through the
 engine, comparing the cost of the last steps with the 10th.
