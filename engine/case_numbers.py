@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 import string
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,12 +32,20 @@ def check_pattern(pattern: str) -> None:
         raise BadPattern("the case-number pattern needs {seq}")
 
 
+def _upsert(dialect_insert):
+    table = CaseSequence.__table__
+    return (dialect_insert(table).values(key=bindparam("key"), value=1)
+            .on_conflict_do_update(index_elements=["key"], set_={"value": table.c.value + 1})
+            .returning(table.c.value))
+
+
+# INSERT … ON CONFLICT DO UPDATE … RETURNING: atomic on both databases, built once per dialect.
+_BUMP = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+
+
 def _bump(session: Session, key: str) -> int:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (insert(CaseSequence).values(key=key, value=1)
-                 .on_conflict_do_update(index_elements=["key"], set_={"value": CaseSequence.value + 1})
-                 .returning(CaseSequence.value))
-    return session.execute(statement).scalar_one()
+    connection = session.connection()
+    return connection.execute(_BUMP[connection.dialect.name], {"key": key}).scalar_one()
 
 
 def next_case_number(session: Session, *, prefix: str, pattern: str = DEFAULT_PATTERN,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.util.task import TaskState
@@ -25,6 +25,12 @@ LISTED_VARIABLES = ("source", "category_code", "grid_code", "address")
 
 INSTANCES, TASKS, CANDIDATES, EVENTS = (Instance.__table__, Task.__table__, TaskCandidate.__table__,
                                         Event.__table__)
+
+# Built once: every command runs these, and building a statement costs more than running it.
+_INSERT_TASKS, _INSERT_CANDIDATES, _INSERT_EVENTS = insert(TASKS), insert(CANDIDATES), insert(EVENTS)
+_DELETE_TASKS = delete(TASKS).where(TASKS.c.id.in_(bindparam("ids", expanding=True)))
+_VERSIONED = (INSTANCES.c.id == bindparam("case_id")) & (INSTANCES.c.version == bindparam("expected_version"))
+_UPDATE_RUNNING = update(INSTANCES).where(_VERSIONED)
 
 
 @dataclass
@@ -92,15 +98,15 @@ def write_step(conn: Connection, workflow, case: CaseRef, step: Step, *, open_ro
     write_versioned(conn, case, changes)
 
     if gone:
-        deleted = conn.execute(delete(TASKS).where(TASKS.c.id.in_(gone))).rowcount
+        deleted = conn.execute(_DELETE_TASKS, {"ids": gone}).rowcount
         if deleted != len(gone):
             raise StaleDataError("task rows changed underneath")
     if new_tasks:
-        conn.execute(insert(TASKS), new_tasks)
+        conn.execute(_INSERT_TASKS, new_tasks)
     if new_candidates:
-        conn.execute(insert(CANDIDATES), new_candidates)
+        conn.execute(_INSERT_CANDIDATES, new_candidates)
     if step.events:
-        conn.execute(insert(EVENTS), step.events)
+        conn.execute(_INSERT_EVENTS, step.events)
     if len(new_tasks) != len(ready):
         return None
     for row in new_tasks:
@@ -111,8 +117,8 @@ def write_step(conn: Connection, workflow, case: CaseRef, step: Step, *, open_ro
 
 def write_versioned(conn: Connection, case: CaseRef, changes: dict) -> None:
     """UPDATE … WHERE version = N SET version = N+1: the optimistic lock, in one statement."""
-    matched = conn.execute(update(INSTANCES).where(INSTANCES.c.id == case.id, INSTANCES.c.version == case.version)
-                           .values(**changes, version=case.version + 1)).rowcount
+    matched = conn.execute(_UPDATE_RUNNING, {**changes, "version": case.version + 1,
+                                             "case_id": case.id, "expected_version": case.version}).rowcount
     if matched != 1:
         raise StaleDataError(f"case {case.case_no} changed since version {case.version}")
     case.version += 1

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 from uuid import UUID
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -31,6 +31,8 @@ from engine.specs import SPECS, SpecCache
 from engine.state import load_state, new_workflow
 
 FormValidator = Callable[[str, dict], tuple[dict, dict]]  # (form_key, data) -> (errors_zh, errors_en)
+
+MAX_ENGINE_PASSES = 10  # bounds a pathological timer loop; real processes need one or two
 
 CONFLICT = ("案件已被他人更新，请刷新后重试", "the case was changed by someone else; reload and retry")
 
@@ -67,6 +69,22 @@ class _OpenTask:
     case: CaseRef
 
 
+# Built once (see engine.projection): the open task, its candidates and its case in one statement.
+_OPEN_TASK_WITH_CASE = (
+    select(TASKS.c.id, TASKS.c.node_id, TASKS.c.stage, TASKS.c.assignee, CANDIDATES.c.kind, CANDIDATES.c.value,
+           INSTANCES.c.id.label("case_id"), INSTANCES.c.case_no, INSTANCES.c.definition_id, INSTANCES.c.version,
+           INSTANCES.c.stage.label("case_stage"), INSTANCES.c.state)
+    .join(INSTANCES, INSTANCES.c.id == TASKS.c.instance_id)
+    .outerjoin(CANDIDATES, CANDIDATES.c.task_id == TASKS.c.id)
+    .where(TASKS.c.id == bindparam("task_id")))
+
+
+_DEFINITIONS = Definition.__table__
+_LATEST_ACTIVE = (select(_DEFINITIONS.c.id, _DEFINITIONS.c.key, _DEFINITIONS.c.version)
+                  .where(_DEFINITIONS.c.key == bindparam("key"), _DEFINITIONS.c.status == "active")
+                  .order_by(_DEFINITIONS.c.version.desc()).limit(1))
+
+
 class Engine:
     def __init__(self, settings: EngineSettings | None = None, specs: SpecCache = SPECS):
         self.settings = settings or EngineSettings()
@@ -81,12 +99,11 @@ class Engine:
             earlier = self._by_idempotency_key(session, actor, idempotency_key)
             if earlier is not None:
                 return CommandResult(earlier.id, earlier.case_no, None, created=False)
-        definition = session.scalars(
-            select(Definition).where(Definition.key == key, Definition.status == "active")
-            .order_by(Definition.version.desc()).limit(1)).first()
+        conn = session.connection()
+        definition = conn.execute(_LATEST_ACTIVE, {"key": key}).first()
         if definition is None:
             raise NotFound(f"流程“{key}”不存在或未启用", f"process '{key}' does not exist or is not active")
-        loaded = self.specs.get(definition)
+        loaded = self.specs.get_by_id(session, definition.id)
         for form_key in _start_form_keys(loaded.spec):
             self._validate(form_key, variables)
         now = clock.now()
@@ -98,7 +115,6 @@ class Engine:
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
 
-        conn = session.connection()
         try:
             case_id = conn.execute(insert(INSTANCES).values(
                 case_no=case_no, definition_id=definition.id, status="running", started_by=actor.username,
@@ -184,14 +200,7 @@ class Engine:
     # ----------------------------------------------------------------- internals
 
     def _open_task(self, conn, task_id: str, actor: Actor) -> _OpenTask:
-        rows = conn.execute(
-            select(TASKS.c.id, TASKS.c.node_id, TASKS.c.stage, TASKS.c.assignee, CANDIDATES.c.kind,
-                   CANDIDATES.c.value, INSTANCES.c.id.label("case_id"), INSTANCES.c.case_no,
-                   INSTANCES.c.definition_id, INSTANCES.c.version, INSTANCES.c.stage.label("case_stage"),
-                   INSTANCES.c.state)
-            .join(INSTANCES, INSTANCES.c.id == TASKS.c.instance_id)
-            .outerjoin(CANDIDATES, CANDIDATES.c.task_id == TASKS.c.id)
-            .where(TASKS.c.id == task_id)).all()
+        rows = conn.execute(_OPEN_TASK_WITH_CASE, {"task_id": task_id}).all()
         candidates = frozenset((r.kind, r.value) for r in rows if r.kind is not None)
         if not rows or not may_act(rows[0].assignee, candidates, actor):
             self._deny(conn, task_id, rows[0].assignee if rows else None, candidates, actor, exists_=bool(rows))
@@ -240,11 +249,14 @@ class Engine:
             step.outcome = config.outcome
 
     def _advance(self, workflow, case: CaseRef, step: Step) -> None:
-        """Run every engine step; timers get a second pass (a fired timer runs on the next step)."""
+        """Run every engine step. A timer found due at the end of a pass (SpiffWorkflow refreshes
+        timers last) only runs on the next pass, so passes repeat while automatic work is ready."""
         try:
-            for _ in range(2):
-                workflow.refresh_timers()
+            workflow.refresh_timers()
+            for _ in range(MAX_ENGINE_PASSES):
                 workflow.do_engine_steps(will_complete_task=lambda t: self._on_node(t, case, step))
+                if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
+                    break
         except (WorkflowException, expressions.ExpressionError) as exc:
             raise ProcessError(f"流程执行出错：{exc}", f"the process failed: {exc}") from None
         if self.settings.prune:
