@@ -1,13 +1,13 @@
 """Cases: start (idempotent), get, list and filter, event history."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
-from api.access import cases_visible_to, tasks_visible_to
+from api.access import cases_visible_to
 from api.auth import current_actor
 from api.errors import ApiProblem
 from api.extensions import db

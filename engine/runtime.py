@@ -23,7 +23,7 @@ from engine.access import is_candidate, may_act
 from engine.case_numbers import DEFAULT_PATTERN, next_case_number
 from engine.errors import Conflict, InvalidData, NotFound, ProcessError
 from engine.identity import Actor
-from engine.models import Definition, Event, Instance, Task
+from engine.models import Definition, Instance, Task
 from engine.parser import node_config
 from engine.projection import CANDIDATES, EVENTS, INSTANCES, TASKS, CaseRef, Step, human_tasks, write_step
 from engine.pruning import prune_history

@@ -28,7 +28,7 @@ import datetime as _dt
 import math
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterator
+from typing import Any
 
 import simpleeval
 
