@@ -1,33 +1,21 @@
 """The ``citybpm`` command: Flask's CLI with set-up, deploy, seed and serve commands."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
-from flask_migrate import upgrade
 
 from api.app import create_app
+from api.bootstrap import bootstrap, deploy_directory, seed_demo
 from api.extensions import db
-from api.seed import seed_demo_users, seed_orgs, seed_roles
-from engine.deployment import SourceFile, deploy
+from api.seed import seed_roles
 from engine.problems import DeploymentRejected
-from forms.definitions import form_exists
 
 
-def deploy_directory(directory: str) -> list[tuple[str, int, bool]]:
-    """Deploy each shipped ``*.bpmn`` (with the DMN files beside it) under its process id."""
-    results = []
-    folder = Path(directory)
-    dmn_files = [SourceFile(p.name, p.read_bytes()) for p in sorted(folder.glob("*.dmn"))]
-    for path in sorted(folder.glob("*.bpmn")):
-        files = [SourceFile(path.name, path.read_bytes())] + dmn_files
-        definition, created = deploy(db.session, files, key=path.stem, deployed_by="system",
-                                     form_exists=form_exists)
-        results.append((definition.key, definition.version, created))
-    db.session.commit()
-    return results
+def _report(exc: DeploymentRejected):
+    for problem in exc.problems:
+        click.echo(f"  {problem.file or ''} {problem.element_id or ''}: {problem.message_zh}", err=True)
+    raise SystemExit(1)
 
 
 @click.group(cls=FlaskGroup, create_app=create_app)
@@ -43,9 +31,7 @@ def deploy_processes_command():
         for key, version, created in deploy_directory(current_app.config["PROCESSES_DIR"]):
             click.echo(f"{key}: v{version} {'deployed' if created else 'unchanged'}")
     except DeploymentRejected as exc:
-        for problem in exc.problems:
-            click.echo(f"  {problem.file or ''} {problem.element_id or ''}: {problem.message_zh}", err=True)
-        raise SystemExit(1) from None
+        _report(exc)
 
 
 @main.command("seed-demo")
@@ -55,24 +41,25 @@ def seed_demo_command():
     if current_app.config["CITYBPM_ENV"] == "production":
         raise click.ClickException("demo users are never seeded in production (CITYBPM_ENV=production)")
     seed_roles(db.session)
-    seed_orgs(db.session)
-    created = seed_demo_users(db.session)
-    db.session.commit()
+    created = seed_demo()
     click.echo(f"demo data ready ({created} new users)")
 
 
 @main.command("setup")
 @click.option("--demo/--no-demo", default=False, help="also seed demo organisations and users")
-@click.pass_context
 @with_appcontext
-def setup_command(ctx, demo):
-    """Upgrade the database in place, deploy shipped processes, seed roles (and demo data)."""
-    upgrade(directory=current_app.extensions["migrate"].directory)
-    seed_roles(db.session)
-    db.session.commit()
-    ctx.invoke(deploy_processes_command)
+def setup_command(demo):
+    """Upgrade the database in place, seed roles, deploy shipped processes (and demo data)."""
+    if demo and current_app.config["CITYBPM_ENV"] == "production":
+        raise click.ClickException("demo users are never seeded in production (CITYBPM_ENV=production)")
+    try:
+        results = bootstrap(current_app._get_current_object(), demo=demo)
+    except DeploymentRejected as exc:
+        _report(exc)
+    for key, version, created in results:
+        click.echo(f"{key}: v{version} {'deployed' if created else 'unchanged'}")
     if demo:
-        ctx.invoke(seed_demo_command)
+        click.echo("demo data ready")
 
 
 @main.command("serve")
@@ -87,6 +74,7 @@ def serve_command(host, port, workers, threads):
 
     click.echo(f"citybpm on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     serve(host=host, port=port, workers=workers, threads=threads)
+
 
 if __name__ == "__main__":
     main()

@@ -85,21 +85,11 @@ def bench_raw(cases: int) -> float:
 
 # ---------------------------------------------------------------- (b) the engine with its database
 def prepare_database(url: str):
-    from flask_migrate import upgrade
-
     from api.app import create_app
-    from api.cli import deploy_directory
-    from api.extensions import db
-    from api.seed import seed_demo_users, seed_orgs, seed_roles
+    from api.bootstrap import bootstrap
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-        seed_roles(db.session)
-        seed_orgs(db.session)
-        seed_demo_users(db.session)
-        db.session.commit()
-        deploy_directory(app.config["PROCESSES_DIR"])
+    bootstrap(app, demo=True)
     return app
 
 

@@ -7,13 +7,11 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 from waitress.server import create_server
 
 from api.app import create_app
-from api.cli import deploy_directory
+from api.bootstrap import bootstrap
 from api.extensions import db
-from api.seed import seed_demo_users, seed_orgs, seed_roles
 from engine import clock
 from tests.helpers import ApiClient
 
@@ -43,13 +41,7 @@ def app(tmp_path_factory, virtual_clock):
     if url.startswith("postgresql"):
         _reset_postgres(url)
     application = create_app({"SQLALCHEMY_DATABASE_URI": url, "CITYBPM_ENV": "test", "TESTING": True})
-    with application.app_context():
-        upgrade(directory=application.extensions["migrate"].directory)
-        seed_roles(db.session)
-        seed_orgs(db.session)
-        seed_demo_users(db.session)
-        db.session.commit()
-        deploy_directory(application.config["PROCESSES_DIR"])
+    bootstrap(application, demo=True)
     yield application
     with application.app_context():
         db.engine.dispose()

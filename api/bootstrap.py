@@ -1,0 +1,49 @@
+"""Bringing a database up to date: migrations, roles, shipped processes and (optionally) demo data.
+
+One sequence for `citybpm setup`, the test suite and the benchmarks.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import upgrade
+
+from api.extensions import db
+from api.seed import seed_demo_users, seed_orgs, seed_roles
+from engine.deployment import SourceFile, deploy
+from forms.definitions import form_exists
+
+
+def deploy_directory(directory: str) -> list[tuple[str, int, bool]]:
+    """Deploy each shipped ``*.bpmn`` (with the DMN files beside it) under its process id."""
+    results = []
+    folder = Path(directory)
+    dmn_files = [SourceFile(p.name, p.read_bytes()) for p in sorted(folder.glob("*.dmn"))]
+    for path in sorted(folder.glob("*.bpmn")):
+        files = [SourceFile(path.name, path.read_bytes())] + dmn_files
+        definition, created = deploy(db.session, files, key=path.stem, deployed_by="system",
+                                     form_exists=form_exists)
+        results.append((definition.key, definition.version, created))
+    db.session.commit()
+    return results
+
+
+def seed_demo() -> int:
+    seed_orgs(db.session)
+    created = seed_demo_users(db.session)
+    db.session.commit()
+    return created
+
+
+def bootstrap(app: Flask, *, demo: bool) -> list[tuple[str, int, bool]]:
+    """Upgrade in place, seed roles, deploy processes/, and with ``demo`` the demo organisations and users."""
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        seed_roles(db.session)
+        db.session.commit()
+        if demo:
+            if app.config["CITYBPM_ENV"] == "production":
+                raise RuntimeError("demo users are never seeded in production (CITYBPM_ENV=production)")
+            seed_demo()
+        return deploy_directory(app.config["PROCESSES_DIR"])
