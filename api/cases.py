@@ -7,19 +7,17 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
-from api.access import cases_visible_to
+from api.visibility import cases_visible_to
 from api.auth import current_actor
 from api.errors import ApiProblem
+from api.i18n import language
 from api.extensions import db
 from api.tasks import TaskSummarySchema, open_tasks_of
 from engine.models import Event, Instance
 from engine.runtime import CommandResult
+from engine.stages import stage_name
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案件 / Cases")
-
-STAGE_NAMES = {"collect": "信息采集", "file": "立案", "dispatch": "派遣", "handle": "处置",
-               "feedback": "反馈", "close": "核查结案", "evaluate": "评价"}
-
 
 class StartCaseSchema(Schema):
     process_key = fields.String(load_default="closed_loop", validate=validate.Length(min=1, max=100))
@@ -46,7 +44,7 @@ class CaseSchema(Schema):
     rework_count = fields.Method("_rework_count")
 
     def _stage_name(self, case):
-        return STAGE_NAMES.get(case.stage) if case.stage else None
+        return stage_name(case.stage, language())
 
     def _rework_count(self, case):
         return int((case.variables or {}).get("rework_count") or 0)

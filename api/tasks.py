@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from api.access import tasks_visible_to
+from api.visibility import tasks_visible_to
 from api.auth import current_actor
 from api.extensions import db
 from engine.access import may_act

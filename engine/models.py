@@ -72,7 +72,8 @@ class Instance(Base):
     ended_at: Mapped[_dt.datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     variables: Mapped[dict] = mapped_column(default=dict)
-    state: Mapped[str] = mapped_column(Text)
+    # Deferred: lists and inboxes never need the serialized workflow.
+    state: Mapped[str] = mapped_column(Text, deferred=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     definition: Mapped[Definition] = relationship(lazy="joined")
 
