@@ -5,13 +5,14 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.visibility import cases_visible_to
 from api.auth import current_actor
 from api.errors import ApiProblem
 from api.i18n import language
 from api.extensions import db
+from api.pagination import page_of
 from api.tasks import TaskSummarySchema, open_tasks_of
 from engine.models import Event, Instance
 from engine.runtime import CommandResult
@@ -108,10 +109,7 @@ class Cases(MethodView):
         statement = select(Instance).where(cases_visible_to(current_actor()))
         for name, value in query.items():
             statement = statement.where(getattr(Instance, name) == value)
-        pagination_parameters.item_count = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-        return db.session.scalars(statement.order_by(Instance.started_at.desc(), Instance.id.desc())
-                                  .offset(pagination_parameters.first_item)
-                                  .limit(pagination_parameters.page_size)).all()
+        return page_of(statement, pagination_parameters, Instance.started_at.desc(), Instance.id.desc())
 
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(StartCaseSchema)
@@ -143,6 +141,4 @@ class CaseEvents(MethodView):
         """案件的事件历史（审计轨迹） / The case's event history"""
         case = _visible_case(case_no)
         statement = select(Event).where(Event.instance_id == case.id)
-        pagination_parameters.item_count = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-        return db.session.scalars(statement.order_by(Event.id).offset(pagination_parameters.first_item)
-                                  .limit(pagination_parameters.page_size)).all()
+        return page_of(statement, pagination_parameters, Event.id)

@@ -5,11 +5,12 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.auth import current_actor, require_role
 from api.errors import ApiProblem
 from api.extensions import db
+from api.pagination import page_of
 from engine.deployment import SourceFile, deploy
 from engine.models import Definition, DefinitionFile
 from forms.definitions import form_exists
@@ -51,10 +52,22 @@ class XmlQuerySchema(Schema):
     file = fields.String(validate=validate.Length(max=255))
 
 
+DEPLOY_BODY = {
+    "required": True,
+    "description": "BPMN 与 DMN 文件 / BPMN and DMN files",
+    "content": {
+        "multipart/form-data": {"schema": {
+            "type": "object", "required": ["files"],
+            "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
+        "application/xml": {"schema": {"type": "string"}},
+    },
+}
+
+
 def _uploaded_files() -> list[SourceFile]:
     limit = current_app.config["CITYBPM_MAX_UPLOAD_BYTES"]
     files = []
-    if request.files:
+    if request.mimetype == "multipart/form-data":
         for storage in request.files.getlist("files") + request.files.getlist("file"):
             content = storage.read(limit + 1)
             if len(content) > limit:
@@ -87,13 +100,10 @@ class Definitions(MethodView):
         statement = select(Definition)
         if query.get("key"):
             statement = statement.where(Definition.key == query["key"])
-        pagination_parameters.item_count = db.session.scalar(
-            select(func.count()).select_from(statement.subquery()))
-        return db.session.scalars(statement.order_by(Definition.key, Definition.version.desc())
-                                  .offset(pagination_parameters.first_item)
-                                  .limit(pagination_parameters.page_size)).all()
+        return page_of(statement, pagination_parameters, Definition.key, Definition.version.desc())
 
     @blp.arguments(DeployQuerySchema, location="query")
+    @blp.doc(requestBody=DEPLOY_BODY)
     @blp.response(201, DefinitionSchema)
     @blp.alt_response(200, schema=DefinitionSchema, description="相同内容已部署过 / same content already deployed")
     def post(self, query):
@@ -136,7 +146,7 @@ class Versions(MethodView):
         return found
 
 
-@blp.route("/<string:key>/versions/<int:version>")
+@blp.route("/<string:key>/versions/<int(max=2147483647):version>")
 class Version(MethodView):
     @blp.response(200, DefinitionSchema)
     def get(self, key, version):
@@ -144,7 +154,7 @@ class Version(MethodView):
         return _version(key, version)
 
 
-@blp.route("/<string:key>/versions/<int:version>/xml")
+@blp.route("/<string:key>/versions/<int(max=2147483647):version>/xml")
 class VersionXml(MethodView):
     @blp.arguments(XmlQuerySchema, location="query")
     @blp.response(200, content_type="application/xml")

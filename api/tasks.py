@@ -7,12 +7,13 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.visibility import tasks_visible_to
 from api.auth import current_actor
 from api.extensions import db
+from api.pagination import page_of
 from engine.access import may_act
 from engine.models import Instance, Task
 from engine.projection import json_safe
@@ -88,10 +89,8 @@ class Tasks(MethodView):
         if query.get("case_no"):
             statement = statement.join(Instance, Instance.id == Task.instance_id).where(
                 Instance.case_no == query["case_no"])
-        pagination_parameters.item_count = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-        rows = db.session.scalars(statement.options(selectinload(Task.candidates)).order_by(Task.created_at, Task.id)
-                                  .offset(pagination_parameters.first_item)
-                                  .limit(pagination_parameters.page_size)).all()
+        rows = page_of(statement.options(selectinload(Task.candidates)), pagination_parameters,
+                       Task.created_at, Task.id)
         return [summary(t) for t in rows]
 
 

@@ -123,3 +123,16 @@ def test_bpmn_js_camunda_file_deploys_unchanged_and_runs(api):
 def test_unsupported_upload_type(api):
     response = api("admin").post("/definitions", data="hello", headers={"Content-Type": "text/plain"})
     assert response.status_code == 415
+
+
+def test_multipart_without_files_names_the_missing_field(api):
+    response = api("admin").post("/definitions", files={"other": ("x.txt", b"x", "text/plain")})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "files", "message": "必填"}]
+
+
+def test_absurd_versions_and_pages_are_not_found_or_empty(api):
+    admin = api("admin")
+    assert admin.get("/definitions/closed_loop/versions/99999999999999999999").status_code == 404
+    huge_page = admin.get("/cases", params={"page": 10**15})
+    assert huge_page.status_code == 200 and huge_page.json() == []
