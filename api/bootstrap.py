@@ -39,7 +39,7 @@ def seed_demo() -> int:
 def bootstrap(app: Flask, *, demo: bool) -> list[tuple[str, int, bool]]:
     """Upgrade in place, seed roles, deploy processes/, and with ``demo`` the demo organisations and users."""
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
+        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
         seed_roles(db.session)
         db.session.commit()
         if demo:

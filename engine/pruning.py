@@ -27,7 +27,8 @@ removed and each kept task is re-attached to its nearest kept ancestor (children
    finished child instances;
 3. for a live structured join (``BoundaryEventJoin``, ``StartEventJoin``: a ``Join`` with ``split_task``): the
    ancestor it will find with ``find_ancestor(split_task)`` and all that split's children (main task and boundary
-   events, whose states the join inspects);
+   events, whose states the join inspects). Rule 2 already implies this whenever such a join can be updated (the
+   main task or an unfired boundary event is still live); it is spelled out so it does not depend on that;
 4. for every unstructured join spec (parallel, inclusive, end join): each *pending* instance and its parent. An
    instance is pending when it was CANCELLED after its incoming token arrived (its parent COMPLETED) and no later
    firing of the same join consumed it. It is consumed by a COMPLETED instance ``Y`` of the same spec that is
@@ -40,7 +41,12 @@ removed and each kept task is re-attached to its nearest kept ancestor (children
    and, for a task with boundary events, the split's other children.
 
 A removed subprocess task takes its subprocess (and theirs) with it. Removed tasks are dropped from the event
-manager. ``task_removed_event`` is *not* fired: these tasks are finished, not cancelled.
+manager (it only ever holds live catching events, so this is a guard). ``task_removed_event`` is *not* fired:
+these tasks are finished, not cancelled.
+
+Call it after every command, once ``do_engine_steps`` has returned, never from inside a SpiffWorkflow callback.
+``reset_from_task_id`` can only target a task that survived: pass the ids the application may return to as
+``keep``.
 
 Only finished tasks are ever removed, and kept tasks keep their relative ancestry, so ``is_descendant_of`` and
 ``find_ancestor`` answer as before for every question a live task can still ask. Serialization stays correct: task
@@ -95,7 +101,8 @@ def _prune_one(top, wf, keep_ids: set[UUID]) -> int:
         return 0
 
     kept = _tasks_to_keep(wf, keep_ids)
-    if len(kept) >= len(tasks):
+    removed_ids = [tid for tid in tasks if tid not in kept]
+    if not removed_ids:
         return 0
 
     # Re-attach every kept task to its nearest kept ancestor, preserving depth-first order.
@@ -109,7 +116,6 @@ def _prune_one(top, wf, keep_ids: set[UUID]) -> int:
             tasks[child_id]._parent = parent.id
         stack.extend(new_children)
 
-    removed_ids = [tid for tid in tasks if tid not in kept]
     count = 0
     for tid in removed_ids:
         task = tasks.pop(tid)
@@ -119,8 +125,6 @@ def _prune_one(top, wf, keep_ids: set[UUID]) -> int:
             top.event_manager.remove_task(task)
         count += _drop_subprocess(top, tid)
 
-    if wf.last_task is not None and wf.last_task.id not in tasks:  # pragma: no cover - last_task is kept
-        wf.last_task = None
     return count
 
 
@@ -172,7 +176,6 @@ def _tasks_to_keep(wf, keep_ids: set[UUID]) -> set[UUID]:
 
         if task.has_state(_LIVE):
             keep_with_parent(task)
-            kept.update(task._children)
             if isinstance(spec, Join) and spec.split_task is not None:
                 split = _find_ancestor(task, spec.split_task)
                 if split is not None:

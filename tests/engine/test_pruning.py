@@ -541,3 +541,24 @@ def test_reset_to_a_pruned_task_is_not_possible():
     d.complete("edit", count=2, limit=1000)
     with pytest.raises(TaskNotFoundException):
         d.wf.reset_from_task_id(first.id)
+
+
+def test_reset_to_a_kept_task_with_boundary_timers_rearms_them(monkeypatch):
+    FakeNow(monkeypatch, T0)
+    kept: list = []
+    d = Driver("boundary_timers", keep=lambda: kept)
+    d.complete("prepare", remind_at=REMIND_AT, due=DUE)
+    (work,) = d.ready_tasks()
+    kept.append(work.id)
+    d.complete("work", result="first")
+    assert d.ready() == ["after_work"] and d.wf.waiting_events() == []
+    d.wf.reset_from_task_id(work.id)
+    d.wf.do_engine_steps()
+    d.settle()
+    assert d.ready() == ["work"]
+    assert len(d.wf.waiting_events()) == 2
+    (again,) = d.ready_tasks()
+    assert "result" not in again.data and again.data["due"] == DUE
+    d.complete("work", result="second")
+    d.complete("after_work")
+    assert d.wf.is_completed()
