@@ -5,7 +5,8 @@ so an instance that loops gets slower (and its state bigger) with every step. Wo
 make long histories *incorrect*, not just slow:
 
 * ``TaskIterator`` stops at depth 1000, so after ~333 turns of a three-task loop ``get_tasks(state=READY)`` no
-  longer finds the ready task and the instance silently stalls;
+  longer finds the ready task and the instance silently stalls; ancestor walks (``is_descendant_of``, the
+  parallel gateway's) are recursive and hit Python's recursion limit (turn 163 of a three-branch parallel loop);
 * joins read stale history: a parallel join inside a loop counts the cancelled join instance left over from an
   earlier turn (it fires early when the branches finish in a different order than last time), and an inclusive
   join inside a loop never looks below its own completed instance from the previous turn.
@@ -19,7 +20,8 @@ For each workflow (the top one and every subprocess) compute the set ``K`` of ta
 removed and each kept task is re-attached to its nearest kept ancestor (children keep their depth-first order).
 ``K`` contains:
 
-1. the root and the root's direct children (ad-hoc processes and start events look at ``task_tree.children``);
+1. the root and the root's direct children (an ad-hoc subprocess reads ``task_tree.children`` as its list of
+   paths; triggered event subprocesses hang there too);
 2. every unfinished task (MAYBE .. STARTED) and every ERROR task, **plus its parent and its children**. The parent
    is kept because SpiffWorkflow re-inherits data from the parent whenever a task is updated (WAITING timers and
    joins are updated on every step) and ``reset_branch`` copies the parent's data; so a live task never changes
@@ -49,7 +51,7 @@ Call it after every command, once ``do_engine_steps`` has returned, never from i
 ``keep``.
 
 Only finished tasks are ever removed, and kept tasks keep their relative ancestry, so ``is_descendant_of`` and
-``find_ancestor`` answer as before for every question a live task can still ask. Serialization stays correct: task
+``find_ancestor`` answer as before for every question SpiffWorkflow still asks. Serialization stays correct: task
 data is held in full in memory and the serializer writes each task's delta against its (new) parent; a new parent
 is always an original ancestor, created earlier, so it precedes its children in ``workflow.tasks`` as the
 deserializer needs.
@@ -176,6 +178,7 @@ def _tasks_to_keep(wf, keep_ids: set[UUID]) -> set[UUID]:
 
         if task.has_state(_LIVE):
             keep_with_parent(task)
+            kept.update(task._children)
             if isinstance(spec, Join) and spec.split_task is not None:
                 split = _find_ancestor(task, spec.split_task)
                 if split is not None:
