@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
@@ -70,6 +70,9 @@ class Instance(Base):
     started_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[_dt.datetime]
     ended_at: Mapped[_dt.datetime | None]
+    # the case-level deadline (e.g. 结案时限 from filing), set by a node with citybpm:caseTimeLimit
+    due_at: Mapped[_dt.datetime | None]
+    warn_at: Mapped[_dt.datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     variables: Mapped[dict] = mapped_column(default=dict)
     # Deferred: lists and inboxes never need the serialized workflow.
@@ -86,6 +89,9 @@ class Task(Base):
     __tablename__ = "task"
     __table_args__ = (
         Index("ix_task_assignee", "assignee"),
+        # inbox sorting by due time and filtering by light (due_at / warn_at against now)
+        Index("ix_task_due_at", "due_at"),
+        Index("ix_task_warn_at", "warn_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
@@ -98,6 +104,10 @@ class Task(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[_dt.datetime]
     due_at: Mapped[_dt.datetime | None]
+    warn_at: Mapped[_dt.datetime | None]
+    # the limit behind due_at, kept so a resumed case can recompute it without its pause
+    limit_amount: Mapped[float | None] = mapped_column(Float)
+    limit_unit: Mapped[str | None] = mapped_column(String(20))
     # Loaded on demand (access checks, API views); the engine writes candidates with bulk inserts.
     candidates: Mapped[list["TaskCandidate"]] = relationship(
         cascade="all, delete-orphan", lazy="select", passive_deletes=True)

@@ -18,6 +18,7 @@ class NodeConfig:
     form_key: str | None = None
     due_date: str | None = None
     time_limit: str | None = None
+    case_time_limit: str | None = None
     stage: str | None = None
     increment: str | None = None
     outcome: str | None = None
@@ -46,6 +47,7 @@ def read_node_config(node: etree._Element, lane: etree._Element | None = None) -
         form_key=settings.get("form_key"),
         due_date=settings.get("due_date"),
         time_limit=settings.get("time_limit"),
+        case_time_limit=settings.get("case_time_limit"),
         stage=settings.get("stage"),
         increment=settings.get("increment"),
         outcome=settings.get("outcome"),

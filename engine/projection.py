@@ -7,18 +7,24 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock, expressions
+from engine import expressions
 from engine.assignment import resolve
 from engine.errors import ProcessError
 from engine.models import Event, Instance, Task, TaskCandidate
 from engine.parser import node_config
 from engine.state import dump_state
+from engine.timers import (TimerKind, add_timers, drop_case_timers, drop_task_timers, pending_bpmn_timers,
+                           sync_bpmn_timers)
+
+if TYPE_CHECKING:
+    from engine.deadlines import DeadlinePlanner
 
 # Variables copied onto the instance row so case lists can filter without the state.
 LISTED_VARIABLES = ("source", "category_code", "grid_code", "address")
@@ -43,6 +49,7 @@ class CaseRef:
     version: int
     stage: str | None
     state: str
+    status: str = "running"
 
 
 @dataclass
@@ -54,6 +61,7 @@ class Step:
     events: list[dict] = field(default_factory=list)
     stage: str | None = None
     outcome: str | None = None
+    next_due: _dt.datetime | None = None  # the earliest timer this step wrote (wakes the scheduler)
 
     def record(self, instance_id, type_, *, task_id=None, node_id=None, **data):
         self.events.append(dict(instance_id=instance_id, task_id=task_id, node_id=node_id, type=type_,
@@ -65,35 +73,46 @@ def human_tasks(workflow) -> list:
     return [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
 
 
-def write_step(conn: Connection, workflow, case: CaseRef, step: Step, *, open_rows: dict[str, str],
-               completed: frozenset[str] = frozenset()) -> list[dict] | None:
-    """Write state, projection and events. The instance UPDATE goes first and carries the version
-    check (raises StaleDataError when another command committed first).
+@dataclass(frozen=True)
+class Snapshot:
+    """What the loaded state implied before the command acted: its open tasks and pending timers."""
+
+    open_rows: dict[str, str]
+    timers: dict[str, _dt.datetime]
+
+
+def snapshot(workflow) -> Snapshot:
+    return Snapshot({str(t.id): t.task_spec.name for t in human_tasks(workflow)}, pending_bpmn_timers(workflow))
+
+
+EMPTY = Snapshot({}, {})
+
+
+def write_step(conn: Connection, workflow, case: CaseRef, step: Step, before: Snapshot,
+               planner: "DeadlinePlanner", completed: frozenset[str] = frozenset()) -> list[dict] | None:
+    """Write state, projection, timers and events. The instance UPDATE goes first and carries the
+    version check (raises StaleDataError when another command committed first).
 
     Returns the case's open tasks when this command created all of them, else None."""
     ready = human_tasks(workflow)
     ready_ids = {str(t.id) for t in ready}
-    gone = [row_id for row_id in open_rows if row_id not in ready_ids]
+    gone = [row_id for row_id in before.open_rows if row_id not in ready_ids]
     for row_id in gone:
         if row_id not in completed:
-            step.record(case.id, "task.cancelled", task_id=row_id, node_id=open_rows[row_id])
-    new_tasks, new_candidates = [], []
+            step.record(case.id, "task.cancelled", task_id=row_id, node_id=before.open_rows[row_id])
+    new_tasks, new_candidates, new_timers = [], [], []
     for task in ready:
-        if str(task.id) not in open_rows:
-            row, candidates = task_row(task, case, step)
+        if str(task.id) not in before.open_rows:
+            row, candidates = task_row(task, case, step, planner)
             new_tasks.append(row)
             new_candidates += candidates
+            new_timers += deadline_timers(row)
 
-    data = ready[0].data if ready else (workflow.last_task.data if workflow.last_task else {})
-    changes = {"variables": json_safe(data)}
-    for name in LISTED_VARIABLES:
-        value = data.get(name)
-        changes[name] = None if value is None else str(value)[:300]
-    stages = [node_config(t.task_spec).stage for t in ready if node_config(t.task_spec).stage]
-    changes["stage"] = stages[0] if stages else (step.stage or case.stage)
-    if workflow.completed:
-        changes.update(status="completed", outcome=step.outcome or "completed", ended_at=step.now)
-        step.record(case.id, "case.ended", outcome=changes["outcome"], reason=_reason(changes["variables"]))
+    changes = _case_changes(workflow, ready, case, step)
+    case_limit = next((node_config(t.task_spec).case_time_limit for t in ready
+                       if str(t.id) not in before.open_rows and node_config(t.task_spec).case_time_limit), None)
+    if case_limit and not workflow.completed:
+        new_timers += _start_case_clock(conn, case, step, planner, case_limit, changes)
     changes["state"] = dump_state(workflow)
     write_versioned(conn, case, changes)
 
@@ -101,18 +120,65 @@ def write_step(conn: Connection, workflow, case: CaseRef, step: Step, *, open_ro
         deleted = conn.execute(_DELETE_TASKS, {"ids": gone}).rowcount
         if deleted != len(gone):
             raise StaleDataError("task rows changed underneath")
+        drop_task_timers(conn, gone)
     if new_tasks:
         conn.execute(_INSERT_TASKS, new_tasks)
     if new_candidates:
         conn.execute(_INSERT_CANDIDATES, new_candidates)
+    if workflow.completed:
+        drop_case_timers(conn, case.id)
+    else:
+        sync_bpmn_timers(conn, case.id, before.timers, pending_bpmn_timers(workflow))
+        add_timers(conn, new_timers)
     if step.events:
         conn.execute(_INSERT_EVENTS, step.events)
+    step.next_due = min((t["due_at"] for t in new_timers), default=None)
     if len(new_tasks) != len(ready):
         return None
     for row in new_tasks:
         row["candidates"] = [f"{c['kind']}:{c['value']}" for c in new_candidates if c["task_id"] == row["id"]]
         row["case_no"] = case.case_no
     return new_tasks
+
+
+def _case_changes(workflow, ready: list, case: CaseRef, step: Step) -> dict:
+    data = ready[0].data if ready else (workflow.last_task.data if workflow.last_task else {})
+    changes = {"variables": json_safe(data)}
+    for name in LISTED_VARIABLES:
+        value = data.get(name)
+        changes[name] = None if value is None else str(value)[:300]
+    stages = [node_config(t.task_spec).stage for t in ready if node_config(t.task_spec).stage]
+    changes["stage"] = stages[0] if stages else (step.stage or case.stage)
+    if changes["stage"] != case.stage and case.stage is not None:
+        step.record(case.id, "case.stage_changed", **{"from": case.stage, "to": changes["stage"]})
+    if workflow.completed:
+        changes.update(status="completed", outcome=step.outcome or "completed", ended_at=step.now)
+        step.record(case.id, "case.ended", outcome=changes["outcome"], reason=_reason(changes["variables"]))
+    return changes
+
+
+def _start_case_clock(conn, case: CaseRef, step: Step, planner, code: str, changes: dict) -> list[dict]:
+    """The case-level deadline starts (or restarts) here: 结案时限 from filing, by default."""
+    limit = planner.limit(code, changes.get("category_code"))
+    deadline = planner.plan(step.now, limit) if limit else None
+    if deadline is None:
+        return []
+    changes.update(due_at=deadline.due_at, warn_at=deadline.warn_at)
+    drop_case_timers(conn, case.id, kinds=(TimerKind.CASE_WARNING, TimerKind.CASE_DUE))
+    step.record(case.id, "case.deadline_set", due_at=deadline.due_at.isoformat(), limit=limit.source)
+    return [dict(kind=TimerKind.CASE_WARNING, due_at=deadline.warn_at, instance_id=case.id),
+            dict(kind=TimerKind.CASE_DUE, due_at=deadline.due_at, instance_id=case.id)]
+
+
+def deadline_timers(row: dict) -> list[dict]:
+    timers = []
+    if row.get("warn_at") is not None and row.get("due_at") is not None and row["warn_at"] < row["due_at"]:
+        timers.append(dict(kind=TimerKind.TASK_WARNING, due_at=row["warn_at"], instance_id=row["instance_id"],
+                           task_id=row["id"]))
+    if row.get("due_at") is not None:
+        timers.append(dict(kind=TimerKind.TASK_DUE, due_at=row["due_at"], instance_id=row["instance_id"],
+                           task_id=row["id"]))
+    return timers
 
 
 def write_versioned(conn: Connection, case: CaseRef, changes: dict) -> None:
@@ -124,21 +190,25 @@ def write_versioned(conn: Connection, case: CaseRef, changes: dict) -> None:
     case.version += 1
 
 
-def task_row(task, case: CaseRef, step: Step) -> tuple[dict, list[dict]]:
+def task_row(task, case: CaseRef, step: Step, planner: "DeadlinePlanner") -> tuple[dict, list[dict]]:
     config = node_config(task.task_spec)
     try:
         assignment = resolve(config, task.data)
     except expressions.ExpressionError as exc:
         raise ProcessError(f"任务“{config.name or config.node_id}”的办理人表达式有误：{exc}",
                            f"assignment of '{config.node_id}' failed: {exc}") from None
+    deadline = planner.for_node(config, task.data, step.now)
     task_id = str(task.id)
     row = dict(id=task_id, instance_id=case.id, node_id=task.task_spec.name,
                name=config.name or task.task_spec.bpmn_name, stage=config.stage, form_key=config.form_key,
                assignee=assignment.assignee, status="open", created_at=step.now,
-               due_at=_due_at(config, task.data))
+               due_at=deadline.due_at if deadline else None, warn_at=deadline.warn_at if deadline else None,
+               limit_amount=deadline.limit.amount if deadline and deadline.limit else None,
+               limit_unit=str(deadline.limit.unit) if deadline and deadline.limit else None)
     candidates = [dict(task_id=task_id, kind=kind, value=value) for kind, value in assignment.candidates]
     step.record(case.id, "task.created", task_id=task_id, node_id=row["node_id"], stage=row["stage"],
-                assignee=row["assignee"], candidates=[f"{k}:{v}" for k, v in assignment.candidates])
+                assignee=row["assignee"], candidates=[f"{k}:{v}" for k, v in assignment.candidates],
+                due_at=row["due_at"].isoformat() if row["due_at"] else None)
     return row, candidates
 
 
@@ -147,22 +217,6 @@ def _reason(variables: dict) -> str | None:
     for key in ("close_opinion", "check_opinion", "register_opinion", "accept_opinion", "verify_opinion"):
         if variables.get(key):
             return variables[key]
-    return None
-
-
-def _due_at(config, data) -> _dt.datetime | None:
-    if not config.due_date:
-        return None
-    text = config.due_date
-    try:
-        value = (expressions.evaluate(text[2:-1], data) if text.startswith("${") and text.endswith("}")
-                 else text)
-        if isinstance(value, str):
-            value = _dt.datetime.fromisoformat(value)
-        if isinstance(value, _dt.datetime):
-            return value if value.tzinfo else value.replace(tzinfo=clock.DEFAULT_TZ)
-    except (expressions.ExpressionError, ValueError):
-        return None
     return None
 
 

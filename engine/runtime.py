@@ -25,7 +25,9 @@ from engine.errors import Conflict, InvalidData, NotFound, ProcessError
 from engine.identity import Actor
 from engine.models import Definition, Instance, Task
 from engine.parser import node_config
-from engine.projection import CANDIDATES, EVENTS, INSTANCES, TASKS, CaseRef, Step, human_tasks, write_step
+from engine.calendar import Calendar
+from engine.deadlines import DEFAULT_WARN_SHARE, DeadlinePlanner
+from engine.projection import CANDIDATES, EMPTY, EVENTS, INSTANCES, TASKS, CaseRef, Step, snapshot, write_step
 from engine.pruning import prune_history
 from engine.specs import SPECS, SpecCache
 from engine.state import load_state, new_workflow
@@ -33,6 +35,9 @@ from engine.state import load_state, new_workflow
 FormValidator = Callable[[str, dict], tuple[dict, dict]]  # (form_key, data) -> (errors_zh, errors_en)
 
 MAX_ENGINE_PASSES = 10  # bounds a pathological timer loop; real processes need one or two
+
+DEFAULT_CALENDAR = Calendar()
+NEXT_DUE_KEY = "citybpm.next_timer_due"
 
 CONFLICT = ("案件已被他人更新，请刷新后重试", "the case was changed by someone else; reload and retry")
 
@@ -43,6 +48,9 @@ class EngineSettings:
     case_number_pattern: str = DEFAULT_PATTERN
     validate_form: FormValidator | None = None
     prune: bool = True
+    warn_share: float = DEFAULT_WARN_SHARE
+    # the working-time calendar for a command; default: default windows, no holidays
+    calendar_for: Callable[[Session], Calendar] | None = None
 
 
 @dataclass
@@ -73,7 +81,7 @@ class _OpenTask:
 _OPEN_TASK_WITH_CASE = (
     select(TASKS.c.id, TASKS.c.node_id, TASKS.c.stage, TASKS.c.assignee, CANDIDATES.c.kind, CANDIDATES.c.value,
            INSTANCES.c.id.label("case_id"), INSTANCES.c.case_no, INSTANCES.c.definition_id, INSTANCES.c.version,
-           INSTANCES.c.stage.label("case_stage"), INSTANCES.c.state)
+           INSTANCES.c.stage.label("case_stage"), INSTANCES.c.state, INSTANCES.c.status)
     .join(INSTANCES, INSTANCES.c.id == TASKS.c.instance_id)
     .outerjoin(CANDIDATES, CANDIDATES.c.task_id == TASKS.c.id)
     .where(TASKS.c.id == bindparam("task_id")))
@@ -127,12 +135,13 @@ class Engine:
             if earlier is None:
                 raise
             return CommandResult(earlier.id, earlier.case_no, None, created=False)
-        case = CaseRef(case_id, case_no, definition.id, 0, None, "")
+        case = CaseRef(case_id, case_no, definition.id, 0, None, "", "running")
         step = Step(actor.username, now)
         step.record(case_id, "case.started", case_no=case_no, definition=definition.key,
                     version=definition.version)
         self._advance(workflow, case, step)
-        open_tasks = write_step(conn, workflow, case, step, open_rows={})
+        open_tasks = write_step(conn, workflow, case, step, EMPTY, self.planner(session))
+        self._note_next_due(session, step)
         return CommandResult(case_id, case_no, open_tasks)
 
     def claim_task(self, session: Session, task_id: str, actor: Actor) -> Task:
@@ -153,13 +162,15 @@ class Engine:
         conn = session.connection()
         task = self._open_task(conn, task_id, actor)
         case = task.case
+        if case.status != "running":
+            raise Conflict("案件已挂账或暂停，恢复后才能办理", "the case is paused; resume it first")
         loaded = self.specs.get_by_id(session, case.definition_id)
         workflow = load_state(case.state, loaded.spec, loaded.subprocess_specs)
         spiff_task = workflow.get_task_from_id(UUID(task_id))
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict("任务已不在办理中", "the task is no longer open")
         # The projection mirrors the state it was written with: its open rows are the READY human tasks.
-        open_rows = {str(t.id): t.task_spec.name for t in human_tasks(workflow)}
+        before = snapshot(workflow)
         config = node_config(spiff_task.task_spec)
         if config.form_key:
             self._validate(config.form_key, {**spiff_task.data, **data})
@@ -173,9 +184,11 @@ class Engine:
         step.record(case.id, "task.completed", task_id=task_id, node_id=task.node_id, stage=task.stage, data=data)
         self._advance(workflow, case, step)
         try:
-            open_tasks = write_step(conn, workflow, case, step, open_rows=open_rows, completed=frozenset({task_id}))
+            open_tasks = write_step(conn, workflow, case, step, before, self.planner(session),
+                                    completed=frozenset({task_id}))
         except StaleDataError:
             raise Conflict(*CONFLICT) from None
+        self._note_next_due(session, step)
         return CommandResult(case.id, case.case_no, open_tasks)
 
     # ----------------------------------------------------------------- queries
@@ -199,6 +212,20 @@ class Engine:
 
     # ----------------------------------------------------------------- internals
 
+    def calendar(self, session: Session) -> Calendar:
+        return self.settings.calendar_for(session) if self.settings.calendar_for else DEFAULT_CALENDAR
+
+    def planner(self, session: Session) -> DeadlinePlanner:
+        return DeadlinePlanner(session.connection(), _Lazy(lambda: self.calendar(session)),
+                               warn_share=self.settings.warn_share)
+
+    @staticmethod
+    def _note_next_due(session: Session, step: Step) -> None:
+        """Leave the earliest new due instant for the scheduler to see after commit (engine.scheduler)."""
+        if step.next_due is not None:
+            earliest = session.info.get(NEXT_DUE_KEY)
+            session.info[NEXT_DUE_KEY] = step.next_due if earliest is None else min(earliest, step.next_due)
+
     def _open_task(self, conn, task_id: str, actor: Actor) -> _OpenTask:
         rows = conn.execute(_OPEN_TASK_WITH_CASE, {"task_id": task_id}).all()
         candidates = frozenset((r.kind, r.value) for r in rows if r.kind is not None)
@@ -206,7 +233,7 @@ class Engine:
             self._deny(conn, task_id, rows[0].assignee if rows else None, candidates, actor, exists_=bool(rows))
         first = rows[0]
         case = CaseRef(first.case_id, first.case_no, first.definition_id, first.version, first.case_stage,
-                       first.state)
+                       first.state, first.status)
         return _OpenTask(first.id, first.node_id, first.stage, first.assignee, candidates, case)
 
     @staticmethod
@@ -261,6 +288,18 @@ class Engine:
             raise ProcessError(f"流程执行出错：{exc}", f"the process failed: {exc}") from None
         if self.settings.prune:
             prune_history(workflow)
+
+
+class _Lazy:
+    """A calendar loaded only if a deadline is actually computed in this command."""
+
+    def __init__(self, load):
+        self._load, self._value = load, None
+
+    def __getattr__(self, name):
+        if self._value is None:
+            self._value = self._load()
+        return getattr(self._value, name)
 
 
 def _start_form_keys(spec) -> list[str]:

@@ -6,7 +6,8 @@ NAMESPACE = "http://citybpm.dev/schema/1.0/bpmn"
 OWN_ATTRIBUTES = {
     **SHARED_ATTRIBUTES,
     "stage": "stage",            # closed-loop stage code of the node
-    "timeLimit": "time_limit",   # time-limit standard code (see engine.calendar)
+    "timeLimit": "time_limit",   # time-limit standard (stage code) for the task (see engine.deadlines)
+    "caseTimeLimit": "case_time_limit",  # the case-level deadline starts here, with this standard
     "increment": "increment",    # variable counted up each time the node runs (返工次数)
     "outcome": "outcome",        # how the case ends at this end event (结案, 作废 ...)
     "role": "role",              # on lanes: the role whose members work the lane
