@@ -4,8 +4,11 @@ from __future__ import annotations
 import swagger_ui_bundle
 from flask import Flask, redirect, send_from_directory
 
-from api import auth, cases, config, definitions, errors, tasks
+from api import (auth, calendars, cases, config, definitions, errors, notifications, subscriptions, tasks,
+                 time_limits)
 from api.extensions import db, migrate, rest
+from api.scheduling import install_wakeups
+from engine.calendar_functions import default_calendar_for
 from engine.db import configure_sqlite
 from engine.runtime import Engine, EngineSettings
 from forms.definitions import FormNotFound, load_form
@@ -33,7 +36,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     rest.init_app(app)
-    for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp):
+    for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, calendars.blp, time_limits.blp,
+                      notifications.blp, subscriptions.blp, subscriptions.deliveries_blp):
         rest.register_blueprint(blueprint)
     rest.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     rest.spec.options["security"] = [{"bearerAuth": []}]
@@ -46,7 +50,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         case_number_prefix=app.config["CITYBPM_CASE_PREFIX"],
         case_number_pattern=app.config["CITYBPM_CASE_NUMBER_PATTERN"],
         validate_form=form_validator,
+        warn_share=app.config["CITYBPM_WARN_SHARE"],
+        calendar_for=default_calendar_for,
     ))
+    install_wakeups(app)
 
     @app.get("/")
     def index():

@@ -8,13 +8,15 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from api.visibility import cases_visible_to
-from api.auth import current_actor
+from api.auth import current_actor, require_role
 from api.errors import ApiProblem
 from api.i18n import language
 from api.extensions import db
 from api.pagination import page_of
-from api.tasks import TaskSummarySchema, open_tasks_of
+from api.tasks import APPROVER_ROLES, TaskSummarySchema, open_tasks_of
 from engine.models import Event, Instance
+from engine import clock
+from engine.deadlines import light
 from engine.runtime import CommandResult
 from engine.stages import stage_name
 
@@ -42,7 +44,13 @@ class CaseSchema(Schema):
     started_by = fields.String()
     started_at = fields.DateTime()
     ended_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True, metadata={"description": "案件结案时限"})
+    warn_at = fields.DateTime(allow_none=True)
+    light = fields.Method("_light")
     rework_count = fields.Method("_rework_count")
+
+    def _light(self, case):
+        return light(clock.now(), case.warn_at, case.due_at) if case.status == "running" else None
 
     def _stage_name(self, case):
         return stage_name(case.stage, language())
@@ -142,3 +150,63 @@ class CaseEvents(MethodView):
         case = _visible_case(case_no)
         statement = select(Event).where(Event.instance_id == case.id)
         return page_of(statement, pagination_parameters, Event.id)
+
+
+class SuspendSchema(Schema):
+    kind = fields.String(load_default="hang", validate=validate.OneOf(["hang", "suspend"]),
+                         metadata={"description": "hang：挂账；suspend：暂停"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    until = fields.AwareDateTime(metadata={"description": "最迟自动恢复时间（挂账默认一年）"})
+
+
+class ResumeSchema(Schema):
+    reason = fields.String(validate=validate.Length(max=500))
+
+
+class MessageSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    payload = fields.Dict(load_default=dict)
+
+
+@blp.route("/<string:case_no>/suspend")
+class Suspend(MethodView):
+    @blp.arguments(SuspendSchema)
+    @blp.response(200, CaseDetailSchema)
+    def post(self, body, case_no):
+        """挂账 / 暂停：案件计时停止 / Pause the case's clock (挂账 or suspension)"""
+        require_role(*APPROVER_ROLES)
+        case = _visible_case(case_no)
+        engine().pause_case(db.session, case.id, current_actor(), kind=body["kind"], reason=body["reason"],
+                            until=body.get("until"))
+        db.session.commit()
+        return _detail(_reload(case))
+
+
+@blp.route("/<string:case_no>/resume")
+class Resume(MethodView):
+    @blp.arguments(ResumeSchema)
+    @blp.response(200, CaseDetailSchema)
+    def post(self, body, case_no):
+        """恢复计时：各期限顺延挂账期间的工作时间 / Resume: deadlines move by the paused working time"""
+        require_role(*APPROVER_ROLES)
+        case = _visible_case(case_no)
+        engine().resume_case(db.session, case.id, current_actor(), reason=body.get("reason"))
+        db.session.commit()
+        return _detail(_reload(case))
+
+
+@blp.route("/<string:case_no>/messages")
+class Messages(MethodView):
+    @blp.arguments(MessageSchema)
+    @blp.response(200, CaseDetailSchema)
+    def post(self, body, case_no):
+        """向案件发送消息事件（如当事人申请听证） / Deliver a BPMN message to a waiting case"""
+        case = _visible_case(case_no)
+        engine().send_message(db.session, case.id, body["name"], body["payload"], current_actor())
+        db.session.commit()
+        return _detail(_reload(case))
+
+
+def _reload(case: Instance) -> Instance:
+    db.session.expire(case)
+    return db.session.get(Instance, case.id)

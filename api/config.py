@@ -21,6 +21,10 @@ def from_environment(environ=os.environ) -> dict:
         "CITYBPM_MAX_UPLOAD_BYTES": int(environ.get("CITYBPM_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
         "MAX_CONTENT_LENGTH": int(environ.get("CITYBPM_MAX_REQUEST_BYTES", str(10 * 1024 * 1024))),
         "PROCESSES_DIR": environ.get("CITYBPM_PROCESSES_DIR", str(PROJECT_ROOT / "processes")),
+        "CITYBPM_REDIS_URL": environ.get("CITYBPM_REDIS_URL") or None,
+        # embedded: the server runs the scheduler (leader-elected); off: run `citybpm scheduler` separately
+        "CITYBPM_SCHEDULER": environ.get("CITYBPM_SCHEDULER", "embedded"),
+        "CITYBPM_WARN_SHARE": float(environ.get("CITYBPM_WARN_SHARE", "0.8")),
     }
 
 

@@ -11,7 +11,7 @@ from api.auth import current_actor, require_role
 from api.errors import ApiProblem
 from api.extensions import db
 from api.pagination import page_of
-from engine.deployment import SourceFile, deploy
+from engine.deployment import SourceFile
 from engine.models import Definition, DefinitionFile
 from forms.definitions import form_exists
 
@@ -110,7 +110,7 @@ class Definitions(MethodView):
         """部署流程（BPMN + DMN） / Deploy BPMN and DMN files"""
         require_role(*DESIGNER_ROLES)
         files = _uploaded_files()
-        definition, created = deploy(db.session, files, key=query.get("key"),
+        definition, created = current_app.extensions["citybpm_engine"].deploy(db.session, files, key=query.get("key"),
                                      deployed_by=current_actor().username, form_exists=form_exists)
         db.session.commit()
         return definition, 201 if created else 200

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth import hash_password
+from engine.deadlines import TimeLimit
 from engine.identity import Membership, Org, Role, User, UserRole
 
 ROLES = {
@@ -47,6 +48,40 @@ DEMO_USERS = [
     ("zf", "冯执法（城管执法局）", ["handler"], ["D_ENFORCE"]),
     ("rx", "陈热线（12345 接口）", ["acceptor"], ["CENTRE"]),
 ]
+
+
+# Stage defaults (DOMAIN §1): the centre works in shifts, so its limits run on clock time (紧急工作时);
+# departments work in working time. Per-category 处置时限 come from the city's 立结案标准.
+STAGE_LIMITS = [
+    ("verify", None, 0.5, "urgent_hours", "核实 30 分钟"),
+    ("accept", None, 0.25, "urgent_hours", "受理 15 分钟"),
+    ("file", None, 0.5, "urgent_hours", "立案（与派遣合计 1 小时）"),
+    ("dispatch", None, 0.5, "urgent_hours", "派遣（与立案合计 1 小时）"),
+    ("sign", None, 1, "work_hours", "签收 1 工作时"),
+    ("handle", None, 1, "work_days", "处置默认 1 工作日"),
+    ("feedback", None, 2, "work_hours", "反馈 2 工作时"),
+    ("check", None, 0.5, "urgent_hours", "核查 30 分钟"),
+    ("close", None, 1, "urgent_hours", "结案 1 小时"),
+    ("case", None, 3, "work_days", "全案 3 工作日（立案至结案）"),
+]
+DEMO_CATEGORY_LIMITS = [
+    ("handle", "0101", 4, "urgent_hours", "上水井盖：4 紧急工作时（安全隐患）"),
+    ("handle", "0102", 4, "urgent_hours", "污水井盖：4 紧急工作时"),
+    ("handle", "0103", 4, "urgent_hours", "雨水井盖：4 紧急工作时"),
+    ("handle", "0110", 2, "work_days", "路灯：2 工作日"),
+    ("handle", "1001", 2, "work_hours", "暴露垃圾：2 工作时"),
+    ("handle", "1101", 1, "work_days", "店外经营：1 工作日"),
+    ("handle", "1102", 1, "work_days", "占道经营：1 工作日"),
+]
+
+
+def seed_time_limits(session: Session, rows) -> int:
+    existing = {(r.stage, r.category_code) for r in session.scalars(select(TimeLimit))}
+    new = [TimeLimit(stage=stage, category_code=code, amount=amount, unit=unit, note=note)
+           for stage, code, amount, unit, note in rows if (stage, code) not in existing]
+    session.add_all(new)
+    session.flush()
+    return len(new)
 
 
 def seed_roles(session: Session) -> None:

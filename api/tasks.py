@@ -11,13 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.visibility import tasks_visible_to
-from api.auth import current_actor
+from api.auth import current_actor, require_role
 from api.extensions import db
 from api.pagination import page_of
+from engine import clock
 from engine.access import may_act
+from engine.deadlines import Light, light, light_condition
 from engine.models import Instance, Task
 from engine.projection import json_safe
 from forms.definitions import FormNotFound, load_form
+
+# who may approve extensions and pauses (issue 5 makes this a permission)
+APPROVER_ROLES = ("shift_leader", "leader", "admin")
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="任务 / Tasks")
 
@@ -33,6 +38,8 @@ class TaskSummarySchema(Schema):
     candidates = fields.List(fields.String())
     created_at = fields.DateTime()
     due_at = fields.DateTime(allow_none=True)
+    warn_at = fields.DateTime(allow_none=True)
+    light = fields.String(allow_none=True, metadata={"description": "green / yellow / red（无时限为空）"})
     actionable = fields.Boolean()
 
 
@@ -45,6 +52,21 @@ class TaskListQuerySchema(Schema):
     scope = fields.String(validate=validate.OneOf(["mine", "candidate", "all"]), load_default="all")
     stage = fields.String(validate=validate.Length(max=20))
     case_no = fields.String(validate=validate.Length(max=40))
+    light = fields.String(validate=validate.OneOf(Light.ALL))
+    sort = fields.String(validate=validate.OneOf(["created", "due"]), load_default="created",
+                         metadata={"description": "created：先到先办；due：最紧急的在前（无时限的排最后）"})
+
+
+class ExtendSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    amount = fields.Float(validate=validate.Range(min=0, min_inclusive=False, max=10_000),
+                          metadata={"description": "延期时长（原时限的单位），默认等于原时限"})
+
+
+class ExtendResultSchema(Schema):
+    due_at = fields.DateTime()
+    warn_at = fields.DateTime()
+    extensions = fields.Integer()
 
 
 class CompleteSchema(Schema):
@@ -59,14 +81,17 @@ def summary(task: Task) -> dict:
     return {"id": task.id, "case_no": task.instance.case_no, "node_id": task.node_id, "name": task.name,
             "stage": task.stage, "form_key": task.form_key, "assignee": task.assignee,
             "candidates": [f"{c.kind}:{c.value}" for c in task.candidates],
-            "created_at": task.created_at, "due_at": task.due_at, "actionable": True}
+            "created_at": task.created_at, "due_at": task.due_at, "warn_at": task.warn_at,
+            "light": light(clock.now(), task.warn_at, task.due_at), "actionable": True}
 
 
 def open_tasks_of(result) -> list[dict]:
     """The case's open tasks after a command: as the engine wrote them, or from the projection."""
     actor = current_actor()
     if result.open_tasks is not None:
-        return [dict(row, actionable=_may_act(row, actor)) for row in result.open_tasks]
+        now = clock.now()
+        return [dict(row, actionable=_may_act(row, actor), light=light(now, row["warn_at"], row["due_at"]))
+                for row in result.open_tasks]
     rows = db.session.scalars(select(Task).where(Task.instance_id == result.case_id)
                               .options(selectinload(Task.candidates)).order_by(Task.created_at, Task.id)).all()
     return [dict(summary(t), actionable=engine().can_see(t, actor)) for t in rows]
@@ -86,11 +111,14 @@ class Tasks(MethodView):
         statement = select(Task).where(tasks_visible_to(current_actor(), query["scope"]))
         if query.get("stage"):
             statement = statement.where(Task.stage == query["stage"])
+        if query.get("light"):
+            statement = statement.where(light_condition(Task.warn_at, Task.due_at, query["light"], clock.now()))
         if query.get("case_no"):
             statement = statement.join(Instance, Instance.id == Task.instance_id).where(
                 Instance.case_no == query["case_no"])
-        rows = page_of(statement.options(selectinload(Task.candidates)), pagination_parameters,
-                       Task.created_at, Task.id)
+        order = ((Task.due_at.is_(None), Task.due_at, Task.id) if query["sort"] == "due"
+                 else (Task.created_at, Task.id))
+        rows = page_of(statement.options(selectinload(Task.candidates)), pagination_parameters, *order)
         return [summary(t) for t in rows]
 
 
@@ -132,3 +160,16 @@ class Complete(MethodView):
         return open_tasks_of(result)
 
 
+
+
+@blp.route("/<string:task_id>/extend")
+class Extend(MethodView):
+    @blp.arguments(ExtendSchema)
+    @blp.response(200, ExtendResultSchema)
+    def post(self, body, task_id):
+        """批准延期（值班长/领导）：最多两次，每次不超过原时限，超时后不可延期 / Grant an extension"""
+        require_role(*APPROVER_ROLES)
+        result = engine().extend_task(db.session, task_id, current_actor(), reason=body["reason"],
+                                      amount=body.get("amount"))
+        db.session.commit()
+        return result

@@ -24,7 +24,7 @@ import numbers
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from itertools import count
+from itertools import count, pairwise
 from types import MappingProxyType
 from typing import Iterable, Iterator, Mapping, Sequence
 
@@ -138,7 +138,7 @@ def parse_day_windows(pairs, field: str) -> tuple[Window, ...]:
             raise CalendarConfigError(where, "时间段的结束必须晚于开始", "a window must end after it starts")
         windows.append((start, end))
     windows.sort()
-    for (_, previous_end), (start, _) in zip(windows, windows[1:]):
+    for (_, previous_end), (start, _) in pairwise(windows):
         if start < previous_end:
             raise CalendarConfigError(field, "同一天的时间段不能重叠", "windows of one day must not overlap")
     return tuple(windows)

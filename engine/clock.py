@@ -34,13 +34,46 @@ class VirtualClock:
     def advance(self, delta: _dt.timedelta) -> _dt.datetime:
         with self._lock:
             self._now = self._now + delta
-            return self._now
+            moved = self._now
+        _moved()
+        return moved
 
     def set(self, instant: _dt.datetime) -> None:
         if instant.tzinfo is None:
             raise ValueError("instants must be timezone-aware")
         with self._lock:
             self._now = instant
+        _moved()
+
+
+class FileClock:
+    """A virtual clock shared by several processes (tests, ``citybpm simulate``): the instant is
+    the ISO text of a file. Whoever moves it also wakes the schedulers (Redis or poke)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._cached: tuple[float, _dt.datetime] | None = None
+
+    def now(self) -> _dt.datetime:
+        import os
+
+        mtime = os.stat(self.path).st_mtime
+        if self._cached is None or self._cached[0] != mtime:
+            with open(self.path, encoding="utf-8") as handle:
+                instant = _dt.datetime.fromisoformat(handle.read().strip())
+            self._cached = (mtime, instant)
+        return self._cached[1]
+
+    @staticmethod
+    def write(path: str, instant: _dt.datetime) -> None:
+        import os
+
+        if instant.tzinfo is None:
+            raise ValueError("instants must be timezone-aware")
+        temporary = f"{path}.tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(instant.isoformat())
+        os.replace(temporary, path)
 
 
 _current: SystemClock | VirtualClock = SystemClock()
@@ -54,9 +87,35 @@ def utcnow() -> _dt.datetime:
     return _current.now().astimezone(_dt.timezone.utc)
 
 
-def install(clock: SystemClock | VirtualClock) -> None:
+def install(clock) -> None:
     global _current
     _current = clock
+    _moved()
+
+
+_listeners: list = []
+
+
+def add_listener(callback) -> None:
+    """``callback()`` runs whenever a virtual clock moves (schedulers re-check what is due)."""
+    _listeners.append(callback)
+
+
+def remove_listener(callback) -> None:
+    if callback in _listeners:
+        _listeners.remove(callback)
+
+
+def _moved() -> None:
+    for callback in list(_listeners):
+        callback()
+
+
+def from_environment(environ) -> None:
+    """``CITYBPM_CLOCK_FILE`` installs a FileClock (simulations and multi-process tests)."""
+    path = environ.get("CITYBPM_CLOCK_FILE")
+    if path:
+        install(FileClock(path))
 
 
 def current() -> SystemClock | VirtualClock:

@@ -69,6 +69,40 @@ class CasePause(Base):
     actor: Mapped[str] = mapped_column(String(100))
 
 
+class OverdueAction:
+    REMIND = "remind"          # notify again, up to max_reminders times
+    ESCALATE = "escalate"      # 督办: flag the case and notify the escalation role
+    AUTO_COMPLETE = "auto_complete"  # move the flow on: complete the task with preset data
+    ALL = (REMIND, ESCALATE, AUTO_COMPLETE)
+
+
+class DeadlinePolicy(Base):
+    """What happens when a task of a process node is overdue; admins set it per task type."""
+
+    __tablename__ = "deadline_policy"
+    __table_args__ = (UniqueConstraint("process_key", "node_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    node_id: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20), default=OverdueAction.REMIND)
+    max_reminders: Mapped[int] = mapped_column(default=3)
+    remind_every: Mapped[float] = mapped_column(Float, default=1.0)
+    remind_unit: Mapped[str] = mapped_column(String(20), default="work_hours")
+    escalate_to_role: Mapped[str | None] = mapped_column(String(40))
+    auto_complete_data: Mapped[dict] = mapped_column(default=dict)
+
+
+DEFAULT_POLICY = dict(action=OverdueAction.REMIND, max_reminders=3, remind_every=1.0, remind_unit="work_hours",
+                      escalate_to_role="leader", auto_complete_data={})
+
+
+def policy_for(conn: Connection, process_key: str, node_id: str) -> dict:
+    table = DeadlinePolicy.__table__
+    row = conn.execute(select(table).where(table.c.process_key == process_key, table.c.node_id == node_id)).first()
+    return dict(row._mapping) if row is not None else dict(DEFAULT_POLICY, process_key=process_key, node_id=node_id)
+
+
 @dataclass(frozen=True)
 class Limit:
     amount: float

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
@@ -89,3 +89,21 @@ class Actor:
                 + [("org", o) for o in sorted(self.orgs)])
 
 SYSTEM = Actor("system")
+
+
+def usernames_for(conn, candidates, assignee: str | None = None) -> list[str]:
+    """The active people behind an assignee or candidate entries (user / role / org), for notifying."""
+    if assignee:
+        return [assignee]
+    users = sorted(v for k, v in candidates if k == "user")
+    roles = sorted(v for k, v in candidates if k == "role")
+    orgs = sorted(v for k, v in candidates if k == "org")
+    people = User.__table__
+    found = set(users)
+    if roles:
+        found.update(conn.execute(select(people.c.username).join(UserRole.__table__)
+                                  .where(UserRole.__table__.c.role_code.in_(roles), people.c.is_active)).scalars())
+    if orgs:
+        found.update(conn.execute(select(people.c.username).join(Membership.__table__)
+                                  .where(Membership.__table__.c.org_code.in_(orgs), people.c.is_active)).scalars())
+    return sorted(found)

@@ -73,6 +73,7 @@ class Instance(Base):
     # the case-level deadline (e.g. 结案时限 from filing), set by a node with citybpm:caseTimeLimit
     due_at: Mapped[_dt.datetime | None]
     warn_at: Mapped[_dt.datetime | None]
+    limit_unit: Mapped[str | None] = mapped_column(String(20))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     variables: Mapped[dict] = mapped_column(default=dict)
     # Deferred: lists and inboxes never need the serialized workflow.

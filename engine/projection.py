@@ -20,6 +20,7 @@ from engine.errors import ProcessError
 from engine.models import Event, Instance, Task, TaskCandidate
 from engine.parser import node_config
 from engine.state import dump_state
+from engine.subscriptions import publish_case_events
 from engine.timers import (TimerKind, add_timers, drop_case_timers, drop_task_timers, pending_bpmn_timers,
                            sync_bpmn_timers)
 
@@ -50,6 +51,7 @@ class CaseRef:
     stage: str | None
     state: str
     status: str = "running"
+    started_by: str | None = None
 
 
 @dataclass
@@ -132,6 +134,8 @@ def write_step(conn: Connection, workflow, case: CaseRef, step: Step, before: Sn
         add_timers(conn, new_timers)
     if step.events:
         conn.execute(_INSERT_EVENTS, step.events)
+        publish_case_events(conn, case_id=case.id, case_no=case.case_no, started_by=case.started_by or "",
+                            events=step.events)
     step.next_due = min((t["due_at"] for t in new_timers), default=None)
     if len(new_tasks) != len(ready):
         return None
@@ -163,7 +167,7 @@ def _start_case_clock(conn, case: CaseRef, step: Step, planner, code: str, chang
     deadline = planner.plan(step.now, limit) if limit else None
     if deadline is None:
         return []
-    changes.update(due_at=deadline.due_at, warn_at=deadline.warn_at)
+    changes.update(due_at=deadline.due_at, warn_at=deadline.warn_at, limit_unit=str(limit.unit))
     drop_case_timers(conn, case.id, kinds=(TimerKind.CASE_WARNING, TimerKind.CASE_DUE))
     step.record(case.id, "case.deadline_set", due_at=deadline.due_at.isoformat(), limit=limit.source)
     return [dict(kind=TimerKind.CASE_WARNING, due_at=deadline.warn_at, instance_id=case.id),

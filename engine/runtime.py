@@ -6,6 +6,7 @@ concurrent writer fails its UPDATE and gets a Conflict, never a lost update.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 from uuid import UUID
@@ -15,10 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock, expressions
+from engine import case_clock, clock, deployment, expressions, process_start
 from engine.access import is_candidate, may_act
 from engine.case_numbers import DEFAULT_PATTERN, next_case_number
 from engine.errors import Conflict, InvalidData, NotFound, ProcessError
@@ -26,6 +31,7 @@ from engine.identity import Actor
 from engine.models import Definition, Instance, Task
 from engine.parser import node_config
 from engine.calendar import Calendar
+from engine.calendar_functions import current_calendar, using_calendar
 from engine.deadlines import DEFAULT_WARN_SHARE, DeadlinePlanner
 from engine.projection import CANDIDATES, EMPTY, EVENTS, INSTANCES, TASKS, CaseRef, Step, snapshot, write_step
 from engine.pruning import prune_history
@@ -81,7 +87,7 @@ class _OpenTask:
 _OPEN_TASK_WITH_CASE = (
     select(TASKS.c.id, TASKS.c.node_id, TASKS.c.stage, TASKS.c.assignee, CANDIDATES.c.kind, CANDIDATES.c.value,
            INSTANCES.c.id.label("case_id"), INSTANCES.c.case_no, INSTANCES.c.definition_id, INSTANCES.c.version,
-           INSTANCES.c.stage.label("case_stage"), INSTANCES.c.state, INSTANCES.c.status)
+           INSTANCES.c.stage.label("case_stage"), INSTANCES.c.state, INSTANCES.c.status, INSTANCES.c.started_by)
     .join(INSTANCES, INSTANCES.c.id == TASKS.c.instance_id)
     .outerjoin(CANDIDATES, CANDIDATES.c.task_id == TASKS.c.id)
     .where(TASKS.c.id == bindparam("task_id")))
@@ -93,6 +99,25 @@ _LATEST_ACTIVE = (select(_DEFINITIONS.c.id, _DEFINITIONS.c.key, _DEFINITIONS.c.v
                   .order_by(_DEFINITIONS.c.version.desc()).limit(1))
 
 
+def _in_calendar(method):
+    """Run a command with its calendar in scope: deadlines and calendar functions in expressions
+    (``add_work_hours`` …) use it, and it is loaded only if something actually needs it."""
+
+    @functools.wraps(method)
+    def scoped(self, session, *args, **kwargs):
+        if current_calendar.get() is not None:
+            return method(self, session, *args, **kwargs)
+        with using_calendar(_Lazy(lambda: self.calendar(session))):
+            return method(self, session, *args, **kwargs)
+
+    return scoped
+
+
+_CASE_BY_ID = select(INSTANCES.c.id, INSTANCES.c.case_no, INSTANCES.c.definition_id, INSTANCES.c.version,
+                     INSTANCES.c.stage, INSTANCES.c.state, INSTANCES.c.status, INSTANCES.c.started_by
+                     ).where(INSTANCES.c.id == bindparam("case_id"))
+
+
 class Engine:
     def __init__(self, settings: EngineSettings | None = None, specs: SpecCache = SPECS):
         self.settings = settings or EngineSettings()
@@ -100,8 +125,9 @@ class Engine:
 
     # ----------------------------------------------------------------- commands
 
+    @_in_calendar
     def start_case(self, session: Session, key: str, variables: dict, actor: Actor,
-                   idempotency_key: str | None = None) -> CommandResult:
+                   idempotency_key: str | None = None, *, fire_start_timers: bool = False) -> CommandResult:
         """Start a case of the latest active version of ``key`` (a retried key returns the earlier case)."""
         if idempotency_key:
             earlier = self._by_idempotency_key(session, actor, idempotency_key)
@@ -122,6 +148,13 @@ class Engine:
         workflow.task_tree.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
+        if fire_start_timers:
+            # started by the scheduler for a timer start event: that timer is what just fired
+            workflow.do_engine_steps()
+            for task in workflow.get_tasks(state=TaskState.WAITING):
+                if isinstance(task.task_spec, StartEvent) and _is_timer(task.task_spec):
+                    task._set_internal_data(event_fired=True)
+                    task.task_spec._update(task)
 
         try:
             case_id = conn.execute(insert(INSTANCES).values(
@@ -135,13 +168,13 @@ class Engine:
             if earlier is None:
                 raise
             return CommandResult(earlier.id, earlier.case_no, None, created=False)
-        case = CaseRef(case_id, case_no, definition.id, 0, None, "", "running")
+        case = CaseRef(case_id, case_no, definition.id, 0, None, "", "running", actor.username)
         step = Step(actor.username, now)
         step.record(case_id, "case.started", case_no=case_no, definition=definition.key,
                     version=definition.version)
-        self._advance(workflow, case, step)
+        self.advance(workflow, case, step)
         open_tasks = write_step(conn, workflow, case, step, EMPTY, self.planner(session))
-        self._note_next_due(session, step)
+        self.note_next_due(session, step)
         return CommandResult(case_id, case_no, open_tasks)
 
     def claim_task(self, session: Session, task_id: str, actor: Actor) -> Task:
@@ -158,9 +191,13 @@ class Engine:
         session.refresh(task)
         return task
 
-    def complete_task(self, session: Session, task_id: str, data: dict, actor: Actor) -> CommandResult:
+    @_in_calendar
+    def complete_task(self, session: Session, task_id: str, data: dict, actor: Actor, *,
+                      on_behalf_of_process: bool = False) -> CommandResult:
+        """Complete an open task with form data. ``on_behalf_of_process``: the engine itself acts
+        (an overdue policy moving the flow on), so the actor need not be a candidate."""
         conn = session.connection()
-        task = self._open_task(conn, task_id, actor)
+        task = self._open_task(conn, task_id, actor, check_access=not on_behalf_of_process)
         case = task.case
         if case.status != "running":
             raise Conflict("案件已挂账或暂停，恢复后才能办理", "the case is paused; resume it first")
@@ -182,14 +219,87 @@ class Engine:
         except (WorkflowException, expressions.ExpressionError) as exc:
             raise ProcessError(f"流程执行出错：{exc}", f"the process failed: {exc}") from None
         step.record(case.id, "task.completed", task_id=task_id, node_id=task.node_id, stage=task.stage, data=data)
-        self._advance(workflow, case, step)
+        self.advance(workflow, case, step)
         try:
             open_tasks = write_step(conn, workflow, case, step, before, self.planner(session),
                                     completed=frozenset({task_id}))
         except StaleDataError:
             raise Conflict(*CONFLICT) from None
-        self._note_next_due(session, step)
+        self.note_next_due(session, step)
         return CommandResult(case.id, case.case_no, open_tasks)
+
+    @_in_calendar
+    def send_message(self, session: Session, case_id: int, name: str, payload: dict, actor: Actor) -> CommandResult:
+        """Deliver a BPMN message (e.g. the party's 听证 request racing a timer at an event-based gateway)."""
+        conn = session.connection()
+        case = self._case(conn, case_id)
+        if case.status != "running":
+            raise Conflict("案件已挂账、暂停或已办结", "the case is not running")
+        loaded = self.specs.get_by_id(session, case.definition_id)
+        workflow = load_state(case.state, loaded.spec, loaded.subprocess_specs)
+        before = snapshot(workflow)
+        waiting = [(t, d) for t in workflow.event_manager.tasks.values() for d in _message_definitions(t)
+                   if d.name == name]
+        if not waiting:
+            raise Conflict(f"案件当前没有在等待消息“{name}”", f"the case is not waiting for message '{name}'")
+        task, definition = waiting[0]
+        step = Step(actor.username, clock.now())
+        try:
+            # Camunda-style definitions (our parser's) read {"payload", "result_var"}: the payload lands
+            # in the variable named by the message (or the modeler's result variable)
+            envelope = {"payload": dict(payload), "result_var": getattr(definition, "result_var", None) or name}
+            workflow.catch(BpmnEvent(definition, envelope))
+        except (WorkflowException, expressions.ExpressionError) as exc:
+            raise ProcessError(f"流程执行出错：{exc}", f"the process failed: {exc}") from None
+        step.record(case.id, "message.received", node_id=task.task_spec.name, name=name, payload=payload)
+        self.advance(workflow, case, step)
+        try:
+            open_tasks = write_step(conn, workflow, case, step, before, self.planner(session))
+        except StaleDataError:
+            raise Conflict(*CONFLICT) from None
+        self.note_next_due(session, step)
+        return CommandResult(case.id, case.case_no, open_tasks)
+
+    def deploy(self, session: Session, files, *, key: str | None = None, deployed_by: str | None = None,
+               form_exists=lambda _key: True):
+        """Deploy (engine.deployment) and plan the timer start events of a new version."""
+        definition, created = deployment.deploy(session, files, key=key, deployed_by=deployed_by,
+                                                form_exists=form_exists)
+        if created:
+            self.schedule_start_timers(session, definition.id)
+        return definition, created
+
+    # ----------------------------------------------------------------- the case clock
+
+    def pause_case(self, session: Session, case_id: int, actor: Actor, *, kind: str = "hang", reason: str,
+                   until=None):
+        return case_clock.pause_case(session, case_id, actor, kind=kind, reason=reason, until=until)
+
+    @_in_calendar
+    def resume_case(self, session: Session, case_id: int, actor: Actor, *, reason: str | None = None,
+                    automatic: bool = False) -> dict:
+        result = case_clock.resume_case(session, case_id, actor, calendar=self.calendar(session), reason=reason,
+                                        automatic=automatic)
+        if result.get("due_at"):
+            self.note_due(session, result["due_at"])
+        session.info[NEXT_DUE_KEY] = session.info.get(NEXT_DUE_KEY) or clock.now()
+        return result
+
+    @_in_calendar
+    def extend_task(self, session: Session, task_id: str, actor: Actor, *, reason: str,
+                    amount: float | None = None) -> dict:
+        result = case_clock.extend_task(session, task_id, actor, calendar=self.calendar(session), reason=reason,
+                                        amount=amount, warn_share=self.settings.warn_share)
+        self.note_due(session, result["warn_at"])
+        return result
+
+    def schedule_start_timers(self, session: Session, definition_id: int) -> None:
+        """A deployed version with a timer start event gets its first PROCESS_START timer;
+        older versions of the same key stop starting cases."""
+        process_start.schedule_first(self, session, definition_id)
+
+    def schedule_next_start(self, session: Session, fired_row, now) -> None:
+        process_start.schedule_next(self, session, fired_row, now)
 
     # ----------------------------------------------------------------- queries
 
@@ -212,28 +322,44 @@ class Engine:
 
     # ----------------------------------------------------------------- internals
 
+    @staticmethod
+    def _case(conn, case_id: int) -> CaseRef:
+        row = conn.execute(_CASE_BY_ID, {"case_id": case_id}).first()
+        if row is None:
+            raise NotFound("案件不存在", "case not found")
+        return CaseRef(row.id, row.case_no, row.definition_id, row.version, row.stage, row.state, row.status,
+                       row.started_by)
+
     def calendar(self, session: Session) -> Calendar:
         return self.settings.calendar_for(session) if self.settings.calendar_for else DEFAULT_CALENDAR
 
+    def calendar_scope(self, session: Session):
+        """Context: calendar functions and deadlines of whatever runs inside use this session's calendar."""
+        return using_calendar(current_calendar.get() or _Lazy(lambda: self.calendar(session)))
+
     def planner(self, session: Session) -> DeadlinePlanner:
-        return DeadlinePlanner(session.connection(), _Lazy(lambda: self.calendar(session)),
-                               warn_share=self.settings.warn_share)
+        calendar = current_calendar.get() or _Lazy(lambda: self.calendar(session))
+        return DeadlinePlanner(session.connection(), calendar, warn_share=self.settings.warn_share)
+
+    @classmethod
+    def note_next_due(cls, session: Session, step: Step) -> None:
+        if step.next_due is not None:
+            cls.note_due(session, step.next_due)
 
     @staticmethod
-    def _note_next_due(session: Session, step: Step) -> None:
+    def note_due(session: Session, due) -> None:
         """Leave the earliest new due instant for the scheduler to see after commit (engine.scheduler)."""
-        if step.next_due is not None:
-            earliest = session.info.get(NEXT_DUE_KEY)
-            session.info[NEXT_DUE_KEY] = step.next_due if earliest is None else min(earliest, step.next_due)
+        earliest = session.info.get(NEXT_DUE_KEY)
+        session.info[NEXT_DUE_KEY] = due if earliest is None else min(earliest, due)
 
-    def _open_task(self, conn, task_id: str, actor: Actor) -> _OpenTask:
+    def _open_task(self, conn, task_id: str, actor: Actor, *, check_access: bool = True) -> _OpenTask:
         rows = conn.execute(_OPEN_TASK_WITH_CASE, {"task_id": task_id}).all()
         candidates = frozenset((r.kind, r.value) for r in rows if r.kind is not None)
-        if not rows or not may_act(rows[0].assignee, candidates, actor):
+        if not rows or (check_access and not may_act(rows[0].assignee, candidates, actor)):
             self._deny(conn, task_id, rows[0].assignee if rows else None, candidates, actor, exists_=bool(rows))
         first = rows[0]
         case = CaseRef(first.case_id, first.case_no, first.definition_id, first.version, first.case_stage,
-                       first.state, first.status)
+                       first.state, first.status, first.started_by)
         return _OpenTask(first.id, first.node_id, first.stage, first.assignee, candidates, case)
 
     @staticmethod
@@ -275,7 +401,7 @@ class Engine:
         if config.outcome:
             step.outcome = config.outcome
 
-    def _advance(self, workflow, case: CaseRef, step: Step) -> None:
+    def advance(self, workflow, case: CaseRef, step: Step) -> None:
         """Run every engine step. A timer found due at the end of a pass (SpiffWorkflow refreshes
         timers last) only runs on the next pass, so passes repeat while automatic work is ready."""
         try:
@@ -300,6 +426,18 @@ class _Lazy:
         if self._value is None:
             self._value = self._load()
         return getattr(self._value, name)
+
+
+def _message_definitions(task) -> list:
+    """The message definitions a waiting task catches (itself, or the branches of an event-based gateway)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return [d for d in definition.event_definitions if isinstance(d, MessageEventDefinition)]
+    return [definition] if isinstance(definition, MessageEventDefinition) else []
+
+
+def _is_timer(task_spec) -> bool:
+    return isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
 
 
 def _start_form_keys(spec) -> list[str]:

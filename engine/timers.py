@@ -14,6 +14,7 @@ import datetime as _dt
 from sqlalchemy import ForeignKey, Index, String, bindparam, delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
@@ -28,6 +29,9 @@ class TimerKind:
     CASE_WARNING = "case_warning"
     CASE_DUE = "case_due"
     PROCESS_START = "process_start"  # a timer start event: start a case of a definition
+    RESUME = "resume"              # a paused (挂账) case reaches its longest allowed pause
+
+    DEADLINES = (TASK_WARNING, TASK_DUE, TASK_REMIND, CASE_WARNING, CASE_DUE)
 
 
 class Timer(Base):
@@ -59,9 +63,17 @@ def pending_bpmn_timers(workflow) -> dict[str, _dt.datetime]:
     pending = {}
     for task in list(workflow.event_manager.tasks.values()):
         definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition) or task.state != TaskState.WAITING:
+        if task.state != TaskState.WAITING:
             continue
-        value = definition.details(task).value
+        if isinstance(definition, TimerEventDefinition):
+            value = definition.details(task).value
+        elif isinstance(definition, MultipleEventDefinition) and any(
+                isinstance(d, TimerEventDefinition) for d in definition.event_definitions):
+            # an event-based gateway racing a timer: the gateway task holds the timer's instant
+            value = task._get_internal_data("event_value")
+            value = value.get("next") if isinstance(value, dict) else value
+        else:
+            continue
         if value is None:
             continue
         due = TimerEventDefinition.parse_time_or_duration(value) if isinstance(value, str) else None

@@ -16,7 +16,9 @@ from engine import clock
 from tests.helpers import ApiClient
 
 TEST_DATABASE_URL = os.environ.get("CITYBPM_TEST_DATABASE_URL")
-CASE_TABLES = ("task_candidate", "task", "event", "process_instance", "case_sequence", "api_token")
+# Deleted after every test, children first. Definitions, users and settings live for the session.
+CASE_TABLES = ("timer", "case_pause", "notification", "delivery_attempt", "outbox_message", "case_subscription",
+               "task_candidate", "task", "event", "process_instance", "case_sequence")
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +42,9 @@ def app(tmp_path_factory, virtual_clock):
     url = TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'citybpm-test.sqlite3'}"
     if url.startswith("postgresql"):
         _reset_postgres(url)
-    application = create_app({"SQLALCHEMY_DATABASE_URI": url, "CITYBPM_ENV": "test", "TESTING": True})
+    # tokens outlive the virtual clock's jumps (days at a time in deadline tests)
+    application = create_app({"SQLALCHEMY_DATABASE_URI": url, "CITYBPM_ENV": "test", "TESTING": True,
+                              "CITYBPM_TOKEN_HOURS": 24 * 365 * 20})
     bootstrap(application, demo=True)
     yield application
     with application.app_context():

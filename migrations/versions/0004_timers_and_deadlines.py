@@ -1,4 +1,4 @@
-"""timers and deadlines: timer, time_limit, case_pause; due/warn columns on tasks and cases
+"""timers and deadlines: timer, time_limit, deadline_policy, case_pause; due/warn columns on tasks and cases
 
 Revision ID: 0004
 Revises: 0001
@@ -49,6 +49,21 @@ def upgrade():
     )
 
     op.create_table(
+        'deadline_policy',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('process_key', sa.String(length=100), nullable=False),
+        sa.Column('node_id', sa.String(length=100), nullable=False),
+        sa.Column('action', sa.String(length=20), nullable=False),
+        sa.Column('max_reminders', sa.Integer(), nullable=False),
+        sa.Column('remind_every', sa.Float(), nullable=False),
+        sa.Column('remind_unit', sa.String(length=20), nullable=False),
+        sa.Column('escalate_to_role', sa.String(length=40), nullable=True),
+        sa.Column('auto_complete_data', sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_policy')),
+        sa.UniqueConstraint('process_key', 'node_id', name=op.f('uq_deadline_policy_process_key_node_id')),
+    )
+
+    op.create_table(
         'case_pause',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('instance_id', sa.Integer(), nullable=False),
@@ -68,6 +83,7 @@ def upgrade():
     with op.batch_alter_table('process_instance') as batch:
         batch.add_column(sa.Column('due_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('warn_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('limit_unit', sa.String(length=20), nullable=True))
     with op.batch_alter_table('task') as batch:
         batch.add_column(sa.Column('warn_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('limit_amount', sa.Float(), nullable=True))
@@ -84,10 +100,12 @@ def downgrade():
         batch.drop_column('limit_amount')
         batch.drop_column('warn_at')
     with op.batch_alter_table('process_instance') as batch:
+        batch.drop_column('limit_unit')
         batch.drop_column('warn_at')
         batch.drop_column('due_at')
     op.drop_index('ix_case_pause_instance_id_started_at', table_name='case_pause')
     op.drop_table('case_pause')
+    op.drop_table('deadline_policy')
     op.drop_table('time_limit')
     op.drop_index(op.f('ix_timer_task_id'), table_name='timer')
     op.drop_index('ix_timer_instance_id_kind', table_name='timer')
