@@ -1,6 +1,8 @@
 """The app factory: create_app(config=None)."""
 from __future__ import annotations
 
+import os
+
 import swagger_ui_bundle
 from flask import Flask, redirect, send_from_directory
 
@@ -8,6 +10,7 @@ from api import (auth, calendars, cases, config, definitions, errors, notificati
                  time_limits)
 from api.extensions import db, migrate, rest
 from api.scheduling import install_wakeups
+from engine import clock
 from engine.calendar_functions import default_calendar_for
 from engine.db import configure_sqlite
 from engine.runtime import Engine, EngineSettings
@@ -32,6 +35,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
     app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
+    clock.from_environment(os.environ)  # CITYBPM_CLOCK_FILE: a shared virtual clock (simulations, tests)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)

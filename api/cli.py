@@ -76,5 +76,25 @@ def serve_command(host, port, workers, threads):
     serve(host=host, port=port, workers=workers, threads=threads)
 
 
+@main.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the timer scheduler in the foreground (use with CITYBPM_SCHEDULER=off on the web servers)."""
+    import signal
+    import threading
+
+    from api.scheduling import start_scheduler, stop_scheduler
+
+    app = current_app._get_current_object()
+    stopped = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopped.set())
+    scheduler = start_scheduler(app)
+    click.echo(f"citybpm scheduler running (leadership: {scheduler.leadership.name}); Ctrl+C to stop")
+    stopped.wait()
+    stop_scheduler(app)
+    click.echo(f"scheduler stopped after firing {scheduler.fired} timers")
+
+
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from gunicorn.app.base import BaseApplication
 
 from api.app import create_app
+from api.scheduling import start_scheduler, stop_scheduler
 
 
 class _Gunicorn(BaseApplication):
@@ -23,6 +24,17 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+def _start_embedded_scheduler(worker):
+    """Each worker may lead the scheduler; leadership (Redis / advisory lock / single process) picks one."""
+    app = worker.wsgi
+    if app.config.get("CITYBPM_SCHEDULER") == "embedded":
+        start_scheduler(app)
+
+
+def _stop_embedded_scheduler(worker):
+    stop_scheduler(worker.wsgi)
+
+
 def serve(*, host: str, port: int, workers: int = 1, threads: int = 8) -> None:
     _Gunicorn({
         "bind": f"{host}:{port}",
@@ -33,4 +45,6 @@ def serve(*, host: str, port: int, workers: int = 1, threads: int = 8) -> None:
         "accesslog": "-",
         "errorlog": "-",
         "timeout": 120,
+        "post_worker_init": _start_embedded_scheduler,
+        "worker_exit": lambda _server, worker: _stop_embedded_scheduler(worker),
     }).run()

@@ -91,8 +91,14 @@ class PostgresAdvisoryLeader:
             self._drop()
 
     def _drop(self):
+        """Unlock and really close: a pooled connection would keep the session, and the lock, alive."""
         if self._conn is not None:
             try:
+                self._conn.execute(text("SELECT pg_advisory_unlock_all()"))
+            except Exception:  # noqa: BLE001
+                pass
+            try:
+                self._conn.invalidate()
                 self._conn.close()
             except Exception:  # noqa: BLE001
                 pass
