@@ -64,7 +64,20 @@ def _one(model, item_id):
     return row
 
 
+def _refuse_duplicate_standard(row: TimeLimit, body: dict) -> None:
+    """(stage, category) is unique; SQL unique constraints let NULL categories repeat, so check here too."""
+    same = select(TimeLimit.id).where(TimeLimit.stage == body["stage"])
+    same = same.where(TimeLimit.category_code.is_(None) if body.get("category_code") is None
+                      else TimeLimit.category_code == body["category_code"])
+    if row.id is not None:
+        same = same.where(TimeLimit.id != row.id)
+    if db.session.scalar(same.limit(1)) is not None:
+        raise ApiProblem(409, "conflict", "该阶段（及小类）已有时限标准", "a standard for this stage and category exists")
+
+
 def _save(row, body: dict):
+    if isinstance(row, TimeLimit):
+        _refuse_duplicate_standard(row, body)
     for name, value in body.items():
         setattr(row, name, value)
     db.session.add(row)

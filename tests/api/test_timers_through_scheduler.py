@@ -281,3 +281,87 @@ def test_timer_rows_match_waiting_timers(app):
             Timer.kind == "bpmn", Timer.instance_id.is_(None)))
         assert orphans == 0
         assert db.session.scalar(select(func.count()).select_from(Event).where(Event.type == "timer.failed")) == 0
+
+
+def cycle_start(start: dt.datetime) -> bytes:
+    return process("daily_patrol", f"""
+<bpmn:startEvent id="every_hour">
+  <bpmn:timerEventDefinition><bpmn:timeCycle>R3/{start.isoformat()}/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition>
+</bpmn:startEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="every_hour" targetRef="patrol"/>
+<bpmn:userTask id="patrol" name="巡查" camunda:candidateGroups="supervisor"/>
+<bpmn:sequenceFlow id="f2" sourceRef="patrol" targetRef="end"/>
+<bpmn:endEvent id="end"/>""")
+
+
+def test_timer_start_event_with_a_cycle_starts_cases_by_itself(api, app, scheduler, virtual_clock):
+    start = (virtual_clock.now() + dt.timedelta(minutes=30)).replace(microsecond=0)
+    assert upload(api("admin"), cycle_start(start)).status_code in (200, 201)
+
+    def patrols():
+        return len([c for c in api("zbz").ok("GET", "/cases", params={"page_size": 100})
+                    if c["process_key"] == "daily_patrol"])
+
+    assert patrols() == 0
+    for expected in (1, 2, 3):
+        virtual_clock.advance(dt.timedelta(minutes=30 if expected == 1 else 60, seconds=1))
+        wait_for(lambda: patrols() == expected, f"patrol case {expected}")
+    virtual_clock.advance(dt.timedelta(hours=5))  # R3: no fourth one
+    time.sleep(0.3)
+    assert patrols() == 3
+    assert all(t["node_id"] == "patrol" for t in api("jdy").inbox())
+
+
+def test_overdue_policy_can_escalate_or_move_the_flow_on(api, app, scheduler, virtual_clock):
+    admin = api("admin")
+    escalate = admin.post("/deadline-policies", json={"process_key": "closed_loop", "node_id": "accept",
+                                                       "action": "escalate", "escalate_to_role": "shift_leader"})
+    assert escalate.status_code == 201, escalate.text
+    try:
+        case_no = report(api)["case_no"]
+        virtual_clock.advance(dt.timedelta(minutes=16))
+        wait_for(lambda: "case.supervised" in [e["type"] for e in events(api, case_no)], "督办")
+        assert any(n["kind"] == "case.supervised" for n in api("zbz").ok("GET", "/notifications"))
+    finally:
+        admin.request("DELETE", f"/deadline-policies/{escalate.json()['id']}")
+
+    moving = admin.post("/deadline-policies", json={
+        "process_key": "closed_loop", "node_id": "accept", "action": "auto_complete",
+        "auto_complete_data": {"accept_result": "accept", "accept_opinion": "超时自动受理"}})
+    assert moving.status_code == 201, moving.text
+    try:
+        case_no = report(api)["case_no"]
+        virtual_clock.advance(dt.timedelta(minutes=16))
+        wait_for(lambda: nodes(api, "zbz", case_no) == ["register"], "the flow to move on")
+        completed = [e for e in events(api, case_no) if e["type"] == "task.completed"]
+        assert completed[0]["actor"] == "system" and completed[0]["node_id"] == "accept"
+    finally:
+        admin.request("DELETE", f"/deadline-policies/{moving.json()['id']}")
+
+
+def test_time_limit_standards_are_editable_and_apply_to_new_tasks(api):
+    admin = api("admin")
+    stages = {(row["stage"], row["category_code"]): row
+              for row in admin.ok("GET", "/time-limits", params={"page_size": 100})}
+    assert stages[("accept", None)]["amount"] == 0.25 and stages[("accept", None)]["unit"] == "urgent_hours"
+    assert stages[("handle", "0101")]["unit"] == "urgent_hours"
+    bad = admin.post("/time-limits", json={"stage": "accept", "amount": -1, "unit": "fortnights"})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"amount", "unit"}
+    duplicate = admin.post("/time-limits", json={"stage": "accept", "amount": 1, "unit": "work_hours"})
+    assert duplicate.status_code == 409
+    assert api("sly").post("/time-limits", json={"stage": "verify", "category_code": "9999", "amount": 1,
+                                                 "unit": "work_hours"}).status_code == 403
+
+    accept = stages[("accept", None)]
+    changed = admin.ok("PUT", f"/time-limits/{accept['id']}",
+                       json={"stage": "accept", "category_code": None, "amount": 0.5, "unit": "urgent_hours"})
+    try:
+        from engine.deadlines import LIMITS
+        LIMITS.invalidate()  # the server process is this process: no need to wait for the cache
+        task = report(api)["open_tasks"][0]
+        created, due = (dt.datetime.fromisoformat(task[k]) for k in ("created_at", "due_at"))
+        assert due - created == dt.timedelta(minutes=30) and changed["amount"] == 0.5
+    finally:
+        admin.ok("PUT", f"/time-limits/{accept['id']}",
+                 json={"stage": "accept", "category_code": None, "amount": 0.25, "unit": "urgent_hours"})
