@@ -96,5 +96,34 @@ def scheduler_command():
     click.echo(f"scheduler stopped after firing {scheduler.fired} timers")
 
 
+@main.command("simulate")
+@click.option("--date", "day", default="2026-03-02", show_default=True, help="the day to simulate (YYYY-MM-DD)")
+@click.option("--reports", default=40, show_default=True, type=click.IntRange(1, 5000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--database-url", default=None,
+              help="where to simulate (default: a fresh instance/simulation.sqlite3, never the demo database)")
+def simulate_command(day, reports, seed, database_url):
+    """Fast-forward a demo city day on a virtual clock: reports, work, lights, reminders, 督办."""
+    import datetime as dt
+    from pathlib import Path
+
+    from api.bootstrap import bootstrap
+    from api.config import PROJECT_ROOT
+    from api.simulate import simulate_day
+
+    if database_url is None:
+        path = Path(PROJECT_ROOT / "instance" / "simulation.sqlite3")
+        path.parent.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        database_url = f"sqlite:///{path}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "CITYBPM_SCHEDULER": "off"})
+    bootstrap(app, demo=True)
+    report = simulate_day(app, day=dt.date.fromisoformat(day), reports=reports, seed=seed)
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"数据库：{database_url}")
+
+
 if __name__ == "__main__":
     main()

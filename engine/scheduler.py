@@ -33,10 +33,12 @@ _UTC = _dt.timezone.utc
 
 class Scheduler:
     def __init__(self, engine, session_factory: sessionmaker, *, leadership=None, redis_client=None,
-                 max_sleep: float = 60.0, renew_every: float = 3.0, batch: int = 200):
+                 max_sleep: float = 60.0, renew_every: float = 3.0, batch: int = 200, outbox_batch: int = 50):
         self.engine, self.session_factory = engine, session_factory
         self.leadership = leadership or AlwaysLeader()
         self.redis, self.max_sleep, self.renew_every, self.batch = redis_client, max_sleep, renew_every, batch
+        # small outbox batches keep the claim lease short (a crashed sender's messages come back sooner)
+        self.outbox_batch = outbox_batch
         self.firer = TimerFirer(engine, session_factory)
         self.is_leader = False
         self.fired = 0
@@ -135,7 +137,7 @@ class Scheduler:
         delay = self.max_sleep
         try:
             if self.is_leader or isinstance(self.leadership, AlwaysLeader):
-                while outbox.deliver_due(self.session_factory, limit=self.batch) >= self.batch:
+                while outbox.deliver_due(self.session_factory, limit=self.outbox_batch) >= self.outbox_batch:
                     pass
                 with self.session_factory() as session:
                     delay = self._sleep_until(outbox.next_due(session))
