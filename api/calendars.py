@@ -8,6 +8,7 @@ import contextlib
 import datetime as _dt
 import re
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -216,6 +217,7 @@ class Calendars(MethodView):
             try:
                 row = create_calendar(db.session, **body)
                 db.session.commit()
+                _calendars_changed()
             except IntegrityError:  # created by someone else between our check and our insert
                 db.session.rollback()
                 raise CalendarExists(body["code"]) from None
@@ -241,6 +243,7 @@ class OneCalendar(MethodView):
             if make_default:
                 set_default(db.session, code)
             db.session.commit()
+            _calendars_changed()
             return _detail(row)
 
 
@@ -254,6 +257,7 @@ class Seasons(MethodView):
         with _answering_store_errors():
             row = set_seasons(db.session, code, seasons=body.get("seasons"), windows=body.get("windows"))
             db.session.commit()
+            _calendars_changed()
             return _detail(row)
 
 
@@ -283,6 +287,7 @@ class Day(MethodView):
         with _answering_store_errors():
             row = set_day(db.session, code, date, body["kind"], body["name"])
             db.session.commit()
+            _calendars_changed()
             return _day(row)
 
     @blp.response(204)
@@ -293,6 +298,7 @@ class Day(MethodView):
         with _answering_store_errors():
             clear_day(db.session, code, date)
             db.session.commit()
+            _calendars_changed()
 
 
 @blp.route("/<string:code>/compute")
@@ -318,3 +324,8 @@ class Compute(MethodView):
         except ValueError as exc:  # beyond what a calendar can answer (a century of work, year 9999)
             raise _invalid("amount" if end is None else "end", "超出可计算范围", f"cannot compute: {exc}") from None
         return answer
+
+
+def _calendars_changed() -> None:
+    """This process sees the change at once; other processes within the engine's calendar TTL."""
+    current_app.extensions["citybpm_engine"].forget_calendar()

@@ -91,7 +91,7 @@ class TimerFirer:
             if attempts < MAX_TIMER_ATTEMPTS:
                 conn.execute(insert(TIMERS).values(
                     kind=row.kind, due_at=now + RETRY_DELAY * attempts, instance_id=row.instance_id,
-                    task_id=row.task_id, definition_id=row.definition_id,
+                    task_id=row.task_id, definition_id=row.definition_id, deadline_task_id=row.deadline_task_id,
                     data=dict(row.data or {}, attempts=attempts, last_error=str(exc)[:500])))
             else:
                 conn.execute(insert(_EVENTS).values(
@@ -214,7 +214,7 @@ class TimerFirer:
         if due is not None:
             session.connection().execute(insert(TIMERS).values(
                 kind=TimerKind.TASK_REMIND, due_at=due, instance_id=task.instance_id, task_id=task.id,
-                definition_id=None, data={"sent": sent}))
+                deadline_task_id=task.id, definition_id=None, data={"sent": sent}))
             self.engine.note_due(session, due)
 
     @staticmethod

@@ -21,8 +21,7 @@ from engine.models import Event, Instance, Task, TaskCandidate
 from engine.parser import node_config
 from engine.state import dump_state
 from engine.subscriptions import publish_case_events
-from engine.timers import (TimerKind, add_timers, drop_case_timers, drop_task_timers, pending_bpmn_timers,
-                           sync_bpmn_timers)
+from engine.timers import TimerKind, add_timers, drop_case_timers, pending_bpmn_timers, sync_bpmn_timers
 
 if TYPE_CHECKING:
     from engine.deadlines import DeadlinePlanner
@@ -122,7 +121,7 @@ def write_step(conn: Connection, workflow, case: CaseRef, step: Step, before: Sn
         deleted = conn.execute(_DELETE_TASKS, {"ids": gone}).rowcount
         if deleted != len(gone):
             raise StaleDataError("task rows changed underneath")
-        drop_task_timers(conn, gone)
+        # their deadline timers went with them (ON DELETE CASCADE)
     if new_tasks:
         conn.execute(_INSERT_TASKS, new_tasks)
     if new_candidates:
@@ -178,10 +177,10 @@ def deadline_timers(row: dict) -> list[dict]:
     timers = []
     if row.get("warn_at") is not None and row.get("due_at") is not None and row["warn_at"] < row["due_at"]:
         timers.append(dict(kind=TimerKind.TASK_WARNING, due_at=row["warn_at"], instance_id=row["instance_id"],
-                           task_id=row["id"]))
+                           task_id=row["id"], deadline_task_id=row["id"]))
     if row.get("due_at") is not None:
         timers.append(dict(kind=TimerKind.TASK_DUE, due_at=row["due_at"], instance_id=row["instance_id"],
-                           task_id=row["id"]))
+                           task_id=row["id"], deadline_task_id=row["id"]))
     return timers
 
 

@@ -7,6 +7,7 @@ concurrent writer fails its UPDATE and gets a Conflict, never a lost update.
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 from typing import Callable
 from uuid import UUID
@@ -43,6 +44,7 @@ FormValidator = Callable[[str, dict], tuple[dict, dict]]  # (form_key, data) -> 
 MAX_ENGINE_PASSES = 10  # bounds a pathological timer loop; real processes need one or two
 
 DEFAULT_CALENDAR = Calendar()
+CALENDAR_TTL = 10.0
 NEXT_DUE_KEY = "citybpm.next_timer_due"
 
 CONFLICT = ("案件已被他人更新，请刷新后重试", "the case was changed by someone else; reload and retry")
@@ -122,6 +124,7 @@ class Engine:
     def __init__(self, settings: EngineSettings | None = None, specs: SpecCache = SPECS):
         self.settings = settings or EngineSettings()
         self.specs = specs
+        self._calendar: tuple[float, Calendar] | None = None
 
     # ----------------------------------------------------------------- commands
 
@@ -331,7 +334,18 @@ class Engine:
                        row.started_by)
 
     def calendar(self, session: Session) -> Calendar:
-        return self.settings.calendar_for(session) if self.settings.calendar_for else DEFAULT_CALENDAR
+        """The working-time calendar, re-read at most every CALENDAR_TTL seconds (it changes rarely)."""
+        if self.settings.calendar_for is None:
+            return DEFAULT_CALENDAR
+        cached = self._calendar
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        calendar = self.settings.calendar_for(session)
+        self._calendar = (time.monotonic() + CALENDAR_TTL, calendar)
+        return calendar
+
+    def forget_calendar(self) -> None:
+        self._calendar = None
 
     def calendar_scope(self, session: Session):
         """Context: calendar functions and deadlines of whatever runs inside use this session's calendar."""

@@ -48,6 +48,8 @@ class Timer(Base):
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
     # BPMN timers: the waiting SpiffWorkflow task; deadlines: the task row (same id space).
     task_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # Deadline timers belong to their task row: deleting the row (task done) deletes them in the same statement.
+    deadline_task_id: Mapped[str | None] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
     definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id", ondelete="CASCADE"))
     data: Mapped[dict] = mapped_column(default=dict)
 
@@ -88,15 +90,16 @@ def sync_bpmn_timers(conn: Connection, case_id: int, before: dict[str, _dt.datet
     gone = [task_id for task_id, due in before.items() if after.get(task_id) != due]
     if gone:
         conn.execute(_DELETE_FOR_TASKS, {"task_ids": gone})
-    new = [dict(kind=TimerKind.BPMN, due_at=due, instance_id=case_id, task_id=task_id, definition_id=None, data={})
-           for task_id, due in after.items() if before.get(task_id) != due]
+    new = [dict(kind=TimerKind.BPMN, due_at=due, instance_id=case_id, task_id=task_id, definition_id=None, data={},
+                deadline_task_id=None) for task_id, due in after.items() if before.get(task_id) != due]
     if new:
         conn.execute(_INSERT, new)
 
 
 def add_timers(conn: Connection, rows: list[dict]) -> None:
     if rows:
-        conn.execute(_INSERT, [dict(dict(definition_id=None, data={}, instance_id=None, task_id=None), **row)
+        conn.execute(_INSERT, [dict(dict(definition_id=None, data={}, instance_id=None, task_id=None,
+                                         deadline_task_id=None), **row)
                                for row in rows])
 
 

@@ -25,6 +25,9 @@ def upgrade():
         sa.Column('task_id', sa.String(length=36), nullable=True),
         sa.Column('definition_id', sa.Integer(), nullable=True),
         sa.Column('data', sa.JSON(), nullable=False),
+        sa.Column('deadline_task_id', sa.String(length=36), nullable=True),
+        sa.ForeignKeyConstraint(['deadline_task_id'], ['task.id'],
+                                name=op.f('fk_timer_deadline_task_id_task'), ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'],
                                 name=op.f('fk_timer_definition_id_process_definition'), ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'],
@@ -34,6 +37,7 @@ def upgrade():
     op.create_index('ix_timer_due_at', 'timer', ['due_at'], unique=False)
     op.create_index('ix_timer_instance_id_kind', 'timer', ['instance_id', 'kind'], unique=False)
     op.create_index(op.f('ix_timer_task_id'), 'timer', ['task_id'], unique=False)
+    op.create_index(op.f('ix_timer_deadline_task_id'), 'timer', ['deadline_task_id'], unique=False)
 
     op.create_table(
         'time_limit',
@@ -107,6 +111,7 @@ def downgrade():
     op.drop_table('case_pause')
     op.drop_table('deadline_policy')
     op.drop_table('time_limit')
+    op.drop_index(op.f('ix_timer_deadline_task_id'), table_name='timer')
     op.drop_index(op.f('ix_timer_task_id'), table_name='timer')
     op.drop_index('ix_timer_instance_id_kind', table_name='timer')
     op.drop_index('ix_timer_due_at', table_name='timer')
