@@ -1,6 +1,8 @@
 """The ``citybpm`` command: Flask's CLI with set-up, deploy, seed and serve commands."""
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -21,6 +23,7 @@ def _report(exc: DeploymentRejected):
 @click.group(cls=FlaskGroup, create_app=create_app)
 def main():
     """citybpm — 城市运行管理服务平台的流程引擎 / BPMN engine for city command centres."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @main.command("deploy-processes")
