@@ -16,7 +16,7 @@ from api.pagination import page_of
 from api.tasks import APPROVER_ROLES, TaskSummarySchema, open_tasks_of
 from engine.models import Event, Instance
 from engine import clock
-from engine.deadlines import light
+from engine.deadlines import Light, light, light_condition
 from engine.runtime import CommandResult
 from engine.stages import stage_name
 
@@ -71,6 +71,8 @@ class CaseListQuerySchema(Schema):
     grid_code = fields.String(validate=validate.Length(max=40))
     source = fields.String(validate=validate.Length(max=30))
     outcome = fields.String(validate=validate.Length(max=30))
+    light = fields.String(validate=validate.OneOf(Light.ALL), metadata={"description": "按案件结案时限的灯色过滤"})
+    sort = fields.String(validate=validate.OneOf(["started", "due"]), load_default="started")
 
 
 class EventSchema(Schema):
@@ -115,9 +117,15 @@ class Cases(MethodView):
     def get(self, query, pagination_parameters):
         """案件列表（按权限过滤） / List the cases you may see"""
         statement = select(Instance).where(cases_visible_to(current_actor()))
+        light_wanted, sort = query.pop("light", None), query.pop("sort")
         for name, value in query.items():
             statement = statement.where(getattr(Instance, name) == value)
-        return page_of(statement, pagination_parameters, Instance.started_at.desc(), Instance.id.desc())
+        if light_wanted:
+            statement = statement.where(Instance.status == "running",
+                                        light_condition(Instance.warn_at, Instance.due_at, light_wanted, clock.now()))
+        order = ((Instance.due_at.is_(None), Instance.due_at, Instance.id) if sort == "due"
+                 else (Instance.started_at.desc(), Instance.id.desc()))
+        return page_of(statement, pagination_parameters, *order)
 
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(StartCaseSchema)

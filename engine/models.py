@@ -55,6 +55,8 @@ class Instance(Base):
         Index("ix_process_instance_status_started", "status", "started_at"),
         Index("ix_process_instance_category", "category_code"),
         Index("ix_process_instance_grid", "grid_code"),
+        # case lists by deadline and light
+        Index("ix_process_instance_due_at", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

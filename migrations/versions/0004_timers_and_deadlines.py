@@ -88,6 +88,7 @@ def upgrade():
         batch.add_column(sa.Column('due_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('warn_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('limit_unit', sa.String(length=20), nullable=True))
+        batch.create_index('ix_process_instance_due_at', ['due_at'], unique=False)
     with op.batch_alter_table('task') as batch:
         batch.add_column(sa.Column('warn_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('limit_amount', sa.Float(), nullable=True))
@@ -104,6 +105,7 @@ def downgrade():
         batch.drop_column('limit_amount')
         batch.drop_column('warn_at')
     with op.batch_alter_table('process_instance') as batch:
+        batch.drop_index('ix_process_instance_due_at')
         batch.drop_column('limit_unit')
         batch.drop_column('warn_at')
         batch.drop_column('due_at')

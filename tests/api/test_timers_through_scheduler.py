@@ -365,3 +365,19 @@ def test_time_limit_standards_are_editable_and_apply_to_new_tasks(api):
     finally:
         admin.ok("PUT", f"/time-limits/{accept['id']}",
                  json={"stage": "accept", "category_code": None, "amount": 0.25, "unit": "urgent_hours"})
+
+
+def test_case_lists_filter_and_sort_by_the_case_deadline(api, virtual_clock):
+    early = report(api)["case_no"]
+    file_and_dispatch(api, early)  # the case clock (3 工作日) starts when the dispatch task appears
+    virtual_clock.advance(dt.timedelta(hours=1))
+    late = report(api)["case_no"]
+    file_and_dispatch(api, late)
+    unfiled = report(api)["case_no"]
+    by_due = [c["case_no"] for c in api("zbz").ok("GET", "/cases", params={"sort": "due", "page_size": 100})]
+    assert by_due.index(early) < by_due.index(late) < by_due.index(unfiled)
+    green = {c["case_no"] for c in api("zbz").ok("GET", "/cases", params={"light": "green"})}
+    assert {early, late} <= green and unfiled not in green
+    virtual_clock.advance(dt.timedelta(days=30))
+    red = {c["case_no"] for c in api("zbz").ok("GET", "/cases", params={"light": "red"})}
+    assert {early, late} <= red
