@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+WEB_STAMP := web/node_modules/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test bench install clean
+.PHONY: run test bench install web browser-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +17,20 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# The browser UI's libraries (form-js, Vue, Element Plus …) from web/package-lock.json; no bundler.
+$(WEB_STAMP): web/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix web --no-audit --no-fund --loglevel=error && touch $(WEB_STAMP); \
+	else echo "warning: npm not found: the web pages will lack their libraries (install Node.js and npm)"; fi
+
+install: $(STAMP) $(WEB_STAMP)
+
+# Browser tests drive Debian's Chromium with a CJK font (without it every Chinese character is a box).
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi wenquanyi; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	else echo "warning: install chromium and fonts-wqy-microhei (apt-get) to run the browser tests"; fi
 
 ## run: install, migrate (in place), deploy the shipped processes, seed demo data, serve on :5000 (SQLite)
 run: install
@@ -24,7 +38,7 @@ run: install
 	$(VENV)/bin/citybpm serve --host $(HOST) --port $(PORT)
 
 ## test: install and run the whole suite (SQLite by default; set CITYBPM_TEST_DATABASE_URL for PostgreSQL)
-test: install
+test: install browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## bench: every benchmark with laptop-sized defaults
@@ -32,4 +46,4 @@ bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache web/node_modules

@@ -6,27 +6,17 @@ import os
 import swagger_ui_bundle
 from flask import Flask, redirect, send_from_directory
 
-from api import (auth, calendars, cases, config, definitions, errors, notifications, subscriptions, tasks,
-                 time_limits)
+from api import (auth, calendars, cases, config, definitions, errors, forms, notifications, subscriptions,
+                 tasks, time_limits)
 from api.extensions import db, migrate, rest
 from api.scheduling import install_wakeups
 from engine import clock
 from engine.calendar_functions import default_calendar_for
 from engine.db import configure_sqlite
 from engine.runtime import Engine, EngineSettings
-from forms.definitions import FormNotFound, load_form
-from forms.validation import validate_submission
+from forms.service import FormService
 
 MIGRATIONS_DIR = str(config.PROJECT_ROOT / "migrations")
-
-
-def form_validator(form_key: str, data: dict) -> tuple[dict, dict]:
-    try:
-        form = load_form(form_key)
-    except FormNotFound:
-        return {}, {}
-    errors_zh = validate_submission(form, data, lang="zh")
-    return errors_zh, (validate_submission(form, data, lang="en") if errors_zh else {})
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -40,7 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     rest.init_app(app)
-    for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, calendars.blp, time_limits.blp,
+    for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, forms.blp, calendars.blp, time_limits.blp,
                       notifications.blp, subscriptions.blp, subscriptions.deliveries_blp):
         rest.register_blueprint(blueprint)
     rest.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -53,7 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["citybpm_engine"] = Engine(EngineSettings(
         case_number_prefix=app.config["CITYBPM_CASE_PREFIX"],
         case_number_pattern=app.config["CITYBPM_CASE_NUMBER_PATTERN"],
-        validate_form=form_validator,
+        forms=FormService(),
         warn_share=app.config["CITYBPM_WARN_SHARE"],
         calendar_for=default_calendar_for,
     ))

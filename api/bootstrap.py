@@ -15,7 +15,18 @@ from api.seed import (DEMO_CATEGORY_LIMITS, STAGE_LIMITS, seed_demo_users, seed_
 from engine import clock
 from engine.calendar_store import seed_default_calendar
 from engine.deployment import SourceFile
-from forms.definitions import form_exists
+from forms import store
+from forms.definitions import list_forms, load_form
+
+
+def publish_shipped_forms() -> list[tuple[str, int, bool]]:
+    """The forms shipped in forms/definitions: published as a new version when their content changed."""
+    results = []
+    for key in list_forms():
+        row, created = store.publish_shipped(db.session, key, load_form(key))
+        results.append((key, row.version, created))
+    db.session.commit()
+    return results
 
 
 def deploy_directory(directory: str) -> list[tuple[str, int, bool]]:
@@ -27,7 +38,7 @@ def deploy_directory(directory: str) -> list[tuple[str, int, bool]]:
     for path in sorted(folder.glob("*.bpmn")):
         files = [SourceFile(path.name, path.read_bytes())] + dmn_files
         definition, created = engine.deploy(db.session, files, key=path.stem, deployed_by="system",
-                                            form_exists=form_exists)
+                                            form_exists=lambda key: store.form_exists(db.session, key))
         results.append((definition.key, definition.version, created))
     db.session.commit()
     return results
@@ -54,4 +65,5 @@ def bootstrap(app: Flask, *, demo: bool) -> list[tuple[str, int, bool]]:
             if app.config["CITYBPM_ENV"] == "production":
                 raise RuntimeError("demo users are never seeded in production (CITYBPM_ENV=production)")
             seed_demo()
+        publish_shipped_forms()
         return deploy_directory(app.config["PROCESSES_DIR"])

@@ -13,7 +13,7 @@ from api.extensions import db
 from api.pagination import page_of
 from engine.deployment import SourceFile
 from engine.models import Definition, DefinitionFile
-from forms.definitions import form_exists
+from forms import store
 
 blp = Blueprint("definitions", __name__, url_prefix="/api/v1/definitions",
                 description="流程定义 / Process definitions")
@@ -110,8 +110,10 @@ class Definitions(MethodView):
         """部署流程（BPMN + DMN） / Deploy BPMN and DMN files"""
         require_role(*DESIGNER_ROLES)
         files = _uploaded_files()
-        definition, created = current_app.extensions["citybpm_engine"].deploy(db.session, files, key=query.get("key"),
-                                     deployed_by=current_actor().username, form_exists=form_exists)
+        engine = current_app.extensions["citybpm_engine"]
+        definition, created = engine.deploy(db.session, files, key=query.get("key"),
+                                            deployed_by=current_actor().username,
+                                            form_exists=lambda form_key: store.form_exists(db.session, form_key))
         db.session.commit()
         return definition, 201 if created else 200
 

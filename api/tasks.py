@@ -19,7 +19,8 @@ from engine.access import may_act
 from engine.deadlines import Light, light, light_condition
 from engine.models import Instance, Task
 from engine.projection import json_safe
-from forms.definitions import FormNotFound, load_form
+from forms.permissions import PERMISSION_BOOK, rewrite_for_node, visible_data
+from forms.store import PUBLISHED_FORMS
 
 # who may approve extensions and pauses (issue 5 makes this a permission)
 APPROVER_ROLES = ("shift_leader", "leader", "admin")
@@ -44,8 +45,10 @@ class TaskSummarySchema(Schema):
 
 
 class TaskDetailSchema(TaskSummarySchema):
-    data = fields.Dict()
-    form = fields.Dict(allow_none=True)
+    data = fields.Dict(metadata={"description": "任务数据（本环节隐藏的字段不返回）"})
+    form = fields.Dict(allow_none=True, metadata={"description": "按本环节权限改写的表单：只读字段标记 readonly，隐藏字段移除"})
+    form_version = fields.Integer(allow_none=True)
+    field_permissions = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 class TaskListQuerySchema(Schema):
@@ -131,11 +134,13 @@ class TaskDetail(MethodView):
         workflow = engine().workflow_of(db.session, task.instance)
         spiff_task = workflow.get_task_from_id(UUID(task.id))
         detail = summary(task)
-        detail["data"] = json_safe(spiff_task.data if spiff_task else {})
-        try:
-            detail["form"] = load_form(task.form_key) if task.form_key else None
-        except FormNotFound:
-            detail["form"] = None
+        permissions = PERMISSION_BOOK.for_node(db.session, task.instance.definition.key, task.node_id)
+        detail["field_permissions"] = permissions
+        detail["form_version"] = task.form_version
+        detail["data"] = visible_data(json_safe(spiff_task.data if spiff_task else {}), permissions)
+        schema = (PUBLISHED_FORMS.schema(db.session, task.form_key, task.form_version)
+                  if task.form_key and task.form_version else None)
+        detail["form"] = rewrite_for_node(schema, permissions) if schema else None
         return detail
 
 

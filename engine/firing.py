@@ -131,7 +131,7 @@ class TimerFirer:
         step.record(case.id, "timer.fired", task_id=row.task_id,
                     node_id=waiting.task_spec.name if waiting else None, due_at=row.due_at.isoformat())
         self.engine.advance(workflow, case, step)
-        write_step(conn, workflow, case, step, before, self.engine.planner(session))
+        write_step(conn, workflow, case, step, before, self.engine.planner(session), forms=self.engine.forms)
         self.engine.note_next_due(session, step)
 
     def _task_warning(self, session: Session, row, now: _dt.datetime) -> None:

@@ -103,6 +103,7 @@ class Task(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     stage: Mapped[str | None] = mapped_column(String(20))
     form_key: Mapped[str | None] = mapped_column(String(100))
+    form_version: Mapped[int | None]  # the form version the task started with, kept for its lifetime
     assignee: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[_dt.datetime]

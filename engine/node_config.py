@@ -16,6 +16,7 @@ class NodeConfig:
     candidate_users: tuple[str, ...] = ()
     candidate_groups: tuple[str, ...] = ()
     form_key: str | None = None
+    form_version: int | None = None
     due_date: str | None = None
     time_limit: str | None = None
     case_time_limit: str | None = None
@@ -45,6 +46,7 @@ def read_node_config(node: etree._Element, lane: etree._Element | None = None) -
         candidate_users=tuple(settings.get("candidate_users", ())),
         candidate_groups=tuple(settings.get("candidate_groups", ())),
         form_key=settings.get("form_key"),
+        form_version=_int_or_none(settings.get("form_version")),
         due_date=settings.get("due_date"),
         time_limit=settings.get("time_limit"),
         case_time_limit=settings.get("case_time_limit"),
@@ -54,3 +56,10 @@ def read_node_config(node: etree._Element, lane: etree._Element | None = None) -
         lane=lane.get("name") if lane is not None else None,
         lane_role=lane_role,
     )
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None

@@ -90,7 +90,7 @@ EMPTY = Snapshot({}, {})
 
 
 def write_step(conn: Connection, workflow, case: CaseRef, step: Step, before: Snapshot,
-               planner: "DeadlinePlanner", completed: frozenset[str] = frozenset()) -> list[dict] | None:
+               planner: "DeadlinePlanner", completed: frozenset[str] = frozenset(), forms=None) -> list[dict] | None:
     """Write state, projection, timers and events. The instance UPDATE goes first and carries the
     version check (raises StaleDataError when another command committed first).
 
@@ -104,7 +104,7 @@ def write_step(conn: Connection, workflow, case: CaseRef, step: Step, before: Sn
     new_tasks, new_candidates, new_timers = [], [], []
     for task in ready:
         if str(task.id) not in before.open_rows:
-            row, candidates = task_row(task, case, step, planner)
+            row, candidates = task_row(task, case, step, planner, forms)
             new_tasks.append(row)
             new_candidates += candidates
             new_timers += deadline_timers(row)
@@ -193,7 +193,7 @@ def write_versioned(conn: Connection, case: CaseRef, changes: dict) -> None:
     case.version += 1
 
 
-def task_row(task, case: CaseRef, step: Step, planner: "DeadlinePlanner") -> tuple[dict, list[dict]]:
+def task_row(task, case: CaseRef, step: Step, planner: "DeadlinePlanner", forms=None) -> tuple[dict, list[dict]]:
     config = node_config(task.task_spec)
     try:
         assignment = resolve(config, task.data)
@@ -202,8 +202,11 @@ def task_row(task, case: CaseRef, step: Step, planner: "DeadlinePlanner") -> tup
                            f"assignment of '{config.node_id}' failed: {exc}") from None
     deadline = planner.for_node(config, task.data, step.now)
     task_id = str(task.id)
+    form_version = (forms.version_for(planner.conn, config.form_key, config.form_version)
+                    if forms is not None and config.form_key else config.form_version)
     row = dict(id=task_id, instance_id=case.id, node_id=task.task_spec.name,
                name=config.name or task.task_spec.bpmn_name, stage=config.stage, form_key=config.form_key,
+               form_version=form_version,
                assignee=assignment.assignee, status="open", created_at=step.now,
                due_at=deadline.due_at if deadline else None, warn_at=deadline.warn_at if deadline else None,
                limit_amount=deadline.limit.amount if deadline and deadline.limit else None,

@@ -39,8 +39,6 @@ from engine.pruning import prune_history
 from engine.specs import SPECS, SpecCache
 from engine.state import load_state, new_workflow
 
-FormValidator = Callable[[str, dict], tuple[dict, dict]]  # (form_key, data) -> (errors_zh, errors_en)
-
 MAX_ENGINE_PASSES = 10  # bounds a pathological timer loop; real processes need one or two
 
 DEFAULT_CALENDAR = Calendar()
@@ -54,7 +52,8 @@ CONFLICT = ("案件已被他人更新，请刷新后重试", "the case was chang
 class EngineSettings:
     case_number_prefix: str = "CG"
     case_number_pattern: str = DEFAULT_PATTERN
-    validate_form: FormValidator | None = None
+    # forms.service.FormService: form versions for new tasks, and what a submission may contain
+    forms: object | None = None
     prune: bool = True
     warn_share: float = DEFAULT_WARN_SHARE
     # the working-time calendar for a command; default: default windows, no holidays
@@ -81,13 +80,16 @@ class _OpenTask:
     node_id: str
     stage: str | None
     assignee: str | None
+    form_key: str | None
+    form_version: int | None
     candidates: frozenset[tuple[str, str]]
     case: CaseRef
 
 
 # Built once (see engine.projection): the open task, its candidates and its case in one statement.
 _OPEN_TASK_WITH_CASE = (
-    select(TASKS.c.id, TASKS.c.node_id, TASKS.c.stage, TASKS.c.assignee, CANDIDATES.c.kind, CANDIDATES.c.value,
+    select(TASKS.c.id, TASKS.c.node_id, TASKS.c.stage, TASKS.c.assignee, TASKS.c.form_key, TASKS.c.form_version,
+           CANDIDATES.c.kind, CANDIDATES.c.value,
            INSTANCES.c.id.label("case_id"), INSTANCES.c.case_no, INSTANCES.c.definition_id, INSTANCES.c.version,
            INSTANCES.c.stage.label("case_stage"), INSTANCES.c.state, INSTANCES.c.status, INSTANCES.c.started_by)
     .join(INSTANCES, INSTANCES.c.id == TASKS.c.instance_id)
@@ -123,6 +125,7 @@ _CASE_BY_ID = select(INSTANCES.c.id, INSTANCES.c.case_no, INSTANCES.c.definition
 class Engine:
     def __init__(self, settings: EngineSettings | None = None, specs: SpecCache = SPECS):
         self.settings = settings or EngineSettings()
+        self.forms = self.settings.forms
         self.specs = specs
         self._calendar: tuple[float, Calendar] | None = None
 
@@ -142,7 +145,7 @@ class Engine:
             raise NotFound(f"流程“{key}”不存在或未启用", f"process '{key}' does not exist or is not active")
         loaded = self.specs.get_by_id(session, definition.id)
         for form_key in _start_form_keys(loaded.spec):
-            self._validate(form_key, variables)
+            self._check(self.forms.check_start(session.connection(), form_key, variables) if self.forms else None)
         now = clock.now()
         case_no = next_case_number(session, prefix=self.settings.case_number_prefix,
                                    pattern=self.settings.case_number_pattern, at=now)
@@ -176,7 +179,7 @@ class Engine:
         step.record(case_id, "case.started", case_no=case_no, definition=definition.key,
                     version=definition.version)
         self.advance(workflow, case, step)
-        open_tasks = write_step(conn, workflow, case, step, EMPTY, self.planner(session))
+        open_tasks = write_step(conn, workflow, case, step, EMPTY, self.planner(session), forms=self.forms)
         self.note_next_due(session, step)
         return CommandResult(case_id, case_no, open_tasks)
 
@@ -211,9 +214,10 @@ class Engine:
             raise Conflict("任务已不在办理中", "the task is no longer open")
         # The projection mirrors the state it was written with: its open rows are the READY human tasks.
         before = snapshot(workflow)
-        config = node_config(spiff_task.task_spec)
-        if config.form_key:
-            self._validate(config.form_key, {**spiff_task.data, **data})
+        if task.form_key and self.forms is not None:
+            self._check(self.forms.check_task(conn, form_key=task.form_key, version=task.form_version,
+                                              process_key=loaded.key, node_id=task.node_id, submitted=data,
+                                              current=spiff_task.data))
         step = Step(actor.username, clock.now())
         spiff_task.data.update(data)
         self._on_node(spiff_task, case, step)
@@ -225,7 +229,7 @@ class Engine:
         self.advance(workflow, case, step)
         try:
             open_tasks = write_step(conn, workflow, case, step, before, self.planner(session),
-                                    completed=frozenset({task_id}))
+                                    completed=frozenset({task_id}), forms=self.forms)
         except StaleDataError:
             raise Conflict(*CONFLICT) from None
         self.note_next_due(session, step)
@@ -257,7 +261,7 @@ class Engine:
         step.record(case.id, "message.received", node_id=task.task_spec.name, name=name, payload=payload)
         self.advance(workflow, case, step)
         try:
-            open_tasks = write_step(conn, workflow, case, step, before, self.planner(session))
+            open_tasks = write_step(conn, workflow, case, step, before, self.planner(session), forms=self.forms)
         except StaleDataError:
             raise Conflict(*CONFLICT) from None
         self.note_next_due(session, step)
@@ -374,7 +378,8 @@ class Engine:
         first = rows[0]
         case = CaseRef(first.case_id, first.case_no, first.definition_id, first.version, first.case_stage,
                        first.state, first.status, first.started_by)
-        return _OpenTask(first.id, first.node_id, first.stage, first.assignee, candidates, case)
+        return _OpenTask(first.id, first.node_id, first.stage, first.assignee, first.form_key, first.form_version,
+                         candidates, case)
 
     @staticmethod
     def _deny(conn, task_id, assignee, candidates, actor, *, exists_: bool):
@@ -394,12 +399,10 @@ class Engine:
         return session.scalars(select(Instance).where(Instance.started_by == actor.username,
                                                       Instance.idempotency_key == key)).first()
 
-    def _validate(self, form_key: str, data: dict) -> None:
-        if self.settings.validate_form is None:
-            return
-        errors_zh, errors_en = self.settings.validate_form(form_key, data)
-        if errors_zh:
-            raise InvalidData(errors_zh, errors_en)
+    @staticmethod
+    def _check(errors) -> None:
+        if errors and errors[0]:
+            raise InvalidData(*errors)
 
     @staticmethod
     def _on_node(task, case: CaseRef, step: Step) -> None:

@@ -13,6 +13,7 @@ from engine.xmlsafe import parse_xml
 @dataclass(frozen=True)
 class LoadedSpec:
     definition_id: int
+    key: str
     process_id: str
     spec: object
     subprocess_specs: dict
@@ -60,7 +61,7 @@ class SpecCache:
         parser = build_parser(parsed)
         spec = parser.get_spec(definition.process_id)
         subprocess_specs = parser.get_subprocess_specs(definition.process_id)
-        return LoadedSpec(definition.id, definition.process_id, spec, subprocess_specs,
+        return LoadedSpec(definition.id, definition.key, definition.process_id, spec, subprocess_specs,
                           {item.filename: item.content for item in definition.files})
 
 

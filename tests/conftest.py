@@ -7,7 +7,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from waitress.server import create_server
+from werkzeug.serving import make_server
 
 from api.app import create_app
 from api.bootstrap import bootstrap
@@ -59,12 +59,13 @@ def app_context(app):
 
 @pytest.fixture(scope="session")
 def server(app):
-    """The app behind a real HTTP server (waitress) on a free loopback port."""
-    http = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=http.run, daemon=True)
+    """The app behind a real HTTP server (threaded, on a free loopback port), shut down cleanly."""
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{http.effective_port}"
-    http.close()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    thread.join(timeout=10)
 
 
 @pytest.fixture

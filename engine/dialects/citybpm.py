@@ -5,6 +5,7 @@ NAMESPACE = "http://citybpm.dev/schema/1.0/bpmn"
 
 OWN_ATTRIBUTES = {
     **SHARED_ATTRIBUTES,
+    "formVersion": "form_version",  # pin the task's form to this published version
     "stage": "stage",            # closed-loop stage code of the node
     "timeLimit": "time_limit",   # time-limit standard (stage code) for the task (see engine.deadlines)
     "caseTimeLimit": "case_time_limit",  # the case-level deadline starts here, with this standard

@@ -283,11 +283,12 @@ def test_groups_and_nested_keys():
 
 
 def test_dynamic_list_items():
+    # paths name list items as items[i] (0-based), as the issue asks; it used to be parts.1.qty
     form = _form({"type": "dynamiclist", "path": "parts", "components": [
         {"type": "number", "key": "qty", "label": "数量", "validate": {"required": True, "min": 1}},
     ]})
     assert validate_submission(form, {"parts": [{"qty": 2}, {"qty": 0}, {}]}) == {
-        "parts.1.qty": "「数量」不能小于 1", "parts.2.qty": "「数量」为必填项"}
+        "parts[1].qty": "「数量」不能小于 1", "parts[2].qty": "「数量」为必填项"}
 
 
 @pytest.mark.parametrize("hide,data,hidden", [
