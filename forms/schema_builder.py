@@ -16,503 +16,34 @@ form, each group with a ``path``, each dynamic-list item), once per definition c
 Validators raise message *codes*; the label and language are applied only to the errors, so one
 schema serves zh-CN and English.
 
-Rules per component: ``validate.required`` (missing, ``null``, blank text and an empty list all
-count as missing; a required checkbox must be ticked), the value's type, ``min``/``max``,
-``minLength``/``maxLength``/``pattern`` (a search, as ``RegExp.test`` does), ``validationType``
-email/phone, static ``values`` for select/radio/checklist/taglist, ISO dates/times/datetimes by
-``subtype``, file references for filepicker. Constraints written as FEEL (``"=..."``) and dynamic
-options (``valuesKey``/``valuesExpression``) are left to the browser. Keys the form does not
-declare are allowed: they are process variables.
+The rules per component are listed in :mod:`forms.input_fields`. Keys the form does not declare
+are allowed: they are process variables.
+
+Where the parts live: the component types in :mod:`forms.components`, the messages in
+:mod:`forms.messages`, the input fields and validators in :mod:`forms.input_fields`, the group
+and list fields in :mod:`forms.nested_fields`, the publish checks in :mod:`forms.definition_check`.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import json
 import marshal
-import math
-import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing
+from marshmallow import Schema, fields
 
+from forms.components import INPUT_TYPES, KNOWN_TYPES, split_path, type_of
+from forms.definition_check import check_definition
 from forms.feel import FeelError, compile_feel
+from forms.input_fields import is_empty, make_input_field
+from forms.messages import MESSAGES, FieldSpec, normalize_lang
+from forms.nested_fields import FormSchema, GroupField, ItemList
 
 __all__ = ["INPUT_TYPES", "MESSAGES", "CompiledForm", "build_schema", "check_definition"]
-
-INPUT_TYPES = frozenset({
-    "textfield", "textarea", "number", "select", "radio", "checkbox", "checklist",
-    "taglist", "datetime", "filepicker",
-})
-CONTAINER_TYPES = frozenset({"group", "dynamiclist"})
-# Shown to the user but carrying no submitted value the server must check (``expression`` is
-# computed by form-js itself).
-DISPLAY_TYPES = frozenset({
-    "text", "html", "spacer", "separator", "button", "image", "iframe", "table", "expression",
-    "documentPreview",
-})
-KNOWN_TYPES = INPUT_TYPES | CONTAINER_TYPES | DISPLAY_TYPES
-_OPTION_TYPES = frozenset({"select", "radio", "checklist", "taglist"})
-
-MESSAGES: dict[str, dict[str, str]] = {
-    "zh": {
-        "required": "「{label}」为必填项",
-        "text": "「{label}」必须是文本",
-        "number": "「{label}」必须是数字",
-        "boolean": "「{label}」必须是“是”或“否”（true/false）",
-        "option": "「{label}」的值不在可选项中",
-        "list": "「{label}」必须是列表",
-        "min": "「{label}」不能小于 {limit}",
-        "max": "「{label}」不能大于 {limit}",
-        "minLength": "「{label}」至少需要 {limit} 个字符",
-        "maxLength": "「{label}」最多 {limit} 个字符",
-        "pattern": "「{label}」格式不正确",
-        "email": "「{label}」不是有效的电子邮箱地址",
-        "phone": "「{label}」不是有效的电话号码",
-        "date": "「{label}」不是有效的日期（YYYY-MM-DD）",
-        "time": "「{label}」不是有效的时间（HH:MM）",
-        "datetime": "「{label}」不是有效的日期时间（ISO 8601，如 2026-01-05T08:30:00+08:00）",
-        "file": "「{label}」必须是文件引用或文件引用列表",
-        "singleFile": "「{label}」只能上传一个文件",
-        "object": "「{label}」必须是一组字段（JSON 对象）",
-        "item": "「{label}」的每一项必须是一组字段（JSON 对象）",
-    },
-    "en": {
-        "required": "“{label}” is required",
-        "text": "“{label}” must be text",
-        "number": "“{label}” must be a number",
-        "boolean": "“{label}” must be true or false",
-        "option": "“{label}” is not one of the allowed options",
-        "list": "“{label}” must be a list",
-        "min": "“{label}” must not be less than {limit}",
-        "max": "“{label}” must not be greater than {limit}",
-        "minLength": "“{label}” must have at least {limit} characters",
-        "maxLength": "“{label}” must have at most {limit} characters",
-        "pattern": "“{label}” has an invalid format",
-        "email": "“{label}” is not a valid e-mail address",
-        "phone": "“{label}” is not a valid phone number",
-        "date": "“{label}” is not a valid date (YYYY-MM-DD)",
-        "time": "“{label}” is not a valid time (HH:MM)",
-        "datetime": "“{label}” is not a valid date and time (ISO 8601, e.g. 2026-01-05T08:30:00+08:00)",
-        "file": "“{label}” must be a file reference or a list of file references",
-        "singleFile": "“{label}” accepts only one file",
-        "object": "“{label}” must be a group of fields (a JSON object)",
-        "item": "each item of “{label}” must be a group of fields (a JSON object)",
-    },
-}
-
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
-_TIME_RE = re.compile(
-    r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$")
-
-
-def normalize_lang(lang: str | None) -> str:
-    """``"en"``, ``"en-US"``, ``"en_GB"`` → ``"en"``; anything else → ``"zh"``."""
-    code = (lang or "zh").strip().lower().replace("_", "-")
-    return "en" if code.split("-")[0] == "en" else "zh"
-
-
-def _split_path(path: Any) -> tuple[str, ...]:
-    if not isinstance(path, str):
-        return ()
-    return tuple(part for part in path.split(".") if part)
-
-
-def _is_feel(rule: Any) -> bool:
-    return isinstance(rule, str) and rule.startswith("=")
-
-
-def _is_empty(value: Any) -> bool:
-    """form-js treats these as "no value": required fails, other rules do not apply."""
-    if value is None or value is missing:
-        return True
-    if isinstance(value, str):
-        return not value or value.isspace()
-    if isinstance(value, (list, dict, tuple)):
-        return not value
-    return False
-
-
-def _is_finite_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return isinstance(value, Decimal) and value.is_finite()
-
-
-# -- what an error message needs to know about a field ----------------------------------------------
-
-@dataclass(slots=True)
-class FieldSpec:
-    """The label (zh, en) and the limits of one component, for its error messages."""
-
-    label_zh: str
-    label_en: str
-    limits: dict[str, Any] = dataclass_field(default_factory=dict)
-
-    @classmethod
-    def of(cls, component: dict, fallback: str) -> FieldSpec:
-        label = fallback
-        for attr in ("label", "dateLabel", "timeLabel"):
-            if isinstance(component.get(attr), str) and component[attr].strip():
-                label = component[attr]
-                break
-        props = component.get("properties")
-        label_en = props.get("label_en") if isinstance(props, dict) else None
-        return cls(label, label_en if isinstance(label_en, str) and label_en else label)
-
-    def message(self, code: str, lang: str) -> str:
-        template = MESSAGES[lang].get(code)
-        label = self.label_en if lang == "en" else self.label_zh
-        if template is None:  # a marshmallow message we did not map: keep it readable
-            return f"{label}: {code}"
-        return template.format(label=label, limit=self.limits.get(code, ""))
-
-
-# -- validators: each raises a message code --------------------------------------------------------
-
-class MinLength:
-    def __init__(self, limit: int):
-        self.limit = limit
-
-    def __call__(self, value: str) -> None:
-        if len(value) < self.limit:
-            raise ValidationError("minLength")
-
-
-class MaxLength:
-    def __init__(self, limit: int):
-        self.limit = limit
-
-    def __call__(self, value: str) -> None:
-        if len(value) > self.limit:
-            raise ValidationError("maxLength")
-
-
-class SearchPattern:
-    """form-js tests patterns with ``RegExp.test``: a search anywhere, not a full match."""
-
-    def __init__(self, regex: re.Pattern, code: str = "pattern", strip: bool = False):
-        self.search = regex.search
-        self.code = code
-        self.strip = strip
-
-    def __call__(self, value: str) -> None:
-        if self.search(value.strip() if self.strip else value) is None:
-            raise ValidationError(self.code)
-
-
-class NumberBound:
-    """``min``/``max``. Decimals (``serializeToString``) compare with a Decimal bound, floats and
-    ints with the bound as JSON wrote it, so 0.1 is not greater than a maximum of 0.1."""
-
-    def __init__(self, limit: Any, code: str):
-        self.decimal = Decimal(str(limit))
-        self.native = limit if isinstance(limit, (int, float)) else (
-            int(self.decimal) if self.decimal == self.decimal.to_integral_value()
-            else float(self.decimal))
-        self.code = code
-        self.too_far = (lambda v, b: v < b) if code == "min" else (lambda v, b: v > b)
-
-    def __call__(self, value: Any) -> None:
-        bound = self.decimal if isinstance(value, Decimal) else self.native
-        if self.too_far(value, bound):
-            raise ValidationError(self.code)
-
-
-class AllowedValues:
-    """Static options. ``True`` is not the option ``1``, nor ``"2"`` the option ``2``."""
-
-    def __init__(self, options: list, code: str = "option"):
-        self.options = [(type(o) is bool, o) for o in options]
-        self.code = code
-
-    def allows(self, value: Any) -> bool:
-        is_bool = type(value) is bool
-        return any(is_bool == option_is_bool and value == option
-                   for option_is_bool, option in self.options)
-
-    def __call__(self, value: Any) -> None:
-        if not self.allows(value):
-            raise ValidationError(self.code)
-
-
-class EachAllowed(AllowedValues):
-    def __call__(self, values: list) -> None:
-        if not all(self.allows(value) for value in values):
-            raise ValidationError(self.code)
-
-
-class AtMostOneFile:
-    def __call__(self, refs: list) -> None:
-        if len(refs) > 1:
-            raise ValidationError("singleFile")
-
-
-# -- fields ----------------------------------------------------------------------------------------
-
-class InputField(fields.Field):
-    """One form-js input. Empty values are "missing" (required or nothing); otherwise the value's
-    type is checked by :meth:`check_type` and the validators run until the first one fails: one
-    message per field."""
-
-    def __init__(self, spec: FieldSpec, *, required: bool, validators: list[Callable] = ()):
-        super().__init__(required=required, allow_none=True)
-        self.spec = spec
-        self.is_required = required
-        self.checks = tuple(validators)
-
-    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any):
-        if _is_empty(value):
-            if self.is_required:
-                raise ValidationError("required")
-            return None
-        value = self.check_type(value)
-        for check in self.checks:
-            check(value)
-        return value
-
-    def check_type(self, value: Any) -> Any:
-        return value
-
-
-class TextInput(InputField):
-    def check_type(self, value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValidationError("text")
-        return value
-
-
-class NumberInput(InputField):
-    def __init__(self, spec: FieldSpec, *, as_string: bool, **kwargs: Any):
-        super().__init__(spec, **kwargs)
-        self.as_string = as_string  # form-js ``serializeToString``: "12.50" keeps its digits
-
-    def check_type(self, value: Any) -> Any:
-        if _is_finite_number(value):
-            return value
-        if self.as_string and isinstance(value, str):
-            try:
-                number = Decimal(value.strip())
-            except InvalidOperation:
-                raise ValidationError("number") from None
-            if number.is_finite():
-                return number
-        raise ValidationError("number")
-
-
-class MultiChoiceInput(InputField):
-    def check_type(self, value: Any) -> list:
-        if not isinstance(value, list):
-            raise ValidationError("list")
-        return value
-
-
-class CheckboxInput(InputField):
-    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any):
-        if value is None or value is missing:
-            if self.is_required:
-                raise ValidationError("required")
-            return None
-        if not isinstance(value, bool):
-            raise ValidationError("boolean")
-        if self.is_required and value is False:
-            raise ValidationError("required")  # "I confirm …" boxes must be ticked
-        return value
-
-
-class DateTimeInput(InputField):
-    """ISO text as form-js serializes it: ``2026-01-05``, ``08:30+08:00``, ``2026-01-05T08:30Z``."""
-
-    def __init__(self, spec: FieldSpec, *, subtype: str, **kwargs: Any):
-        super().__init__(spec, **kwargs)
-        self.code = subtype if subtype in ("date", "time") else "datetime"
-        self.parse = {"date": _dt.date.fromisoformat, "time": self._parse_time}.get(
-            subtype, _dt.datetime.fromisoformat)
-
-    @staticmethod
-    def _parse_time(text: str) -> None:
-        if not _TIME_RE.match(text):
-            raise ValueError(text)
-
-    def check_type(self, value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValidationError(self.code)
-        try:
-            self.parse(value.strip())
-        except ValueError:
-            raise ValidationError(self.code) from None
-        return value
-
-
-class FileInput(InputField):
-    """File references: form-js's ``"files::…"`` key, an uploaded ``"file:…"`` id, or
-    ``{"id": …, "name": …}``; one, or a list of them."""
-
-    def check_type(self, value: Any) -> list:
-        refs = value if isinstance(value, list) else [value]
-        for ref in refs:
-            if isinstance(ref, str):
-                if ref.strip():
-                    continue
-            elif isinstance(ref, Mapping):
-                ref_id, name = ref.get("id"), ref.get("name")
-                if isinstance(ref_id, str) and ref_id.strip() and (name is None
-                                                                   or isinstance(name, str)):
-                    continue
-            raise ValidationError("file")
-        return refs
-
-
-class GroupField(fields.Nested):
-    """A group with a ``path`` (or the object behind a dotted key). An absent object is loaded as
-    ``{}`` so that its required fields are reported."""
-
-    def __init__(self, nested: Any):
-        super().__init__(nested, unknown=EXCLUDE)
-
-    def deserialize(self, value: Any, attr: str | None = None, data: Any = None,
-                    partial: Any = None, **kwargs: Any):
-        if value is missing or value is None:
-            value = {}
-        elif not isinstance(value, Mapping):
-            raise ValidationError("object")
-        errors = self.schema.validate(value, partial=partial or None)
-        if errors:
-            raise ValidationError(errors)
-        return value
-
-
-class ItemList(fields.List):
-    """A dynamic list: ``List(Nested(item schema))``. Conditions inside the list hide fields of
-    one item only, so ``partial`` arrives as ``"<index>.<field>"`` and is routed per item."""
-
-    def __init__(self, item_schema: type[Schema]):
-        super().__init__(fields.Nested(item_schema, unknown=EXCLUDE))
-
-    def deserialize(self, value: Any, attr: str | None = None, data: Any = None,
-                    partial: Any = None, **kwargs: Any):
-        if value is missing or value is None:
-            return None
-        if not isinstance(value, list):
-            raise ValidationError("list")
-        schema = self.inner.schema
-        per_item = _partial_per_item(partial) if partial else {}
-        errors: dict[int, Any] = {}
-        for index, item in enumerate(value):
-            if not isinstance(item, Mapping):
-                errors[index] = ["item"]
-                continue
-            item_errors = schema.validate(item, partial=per_item.get(index))
-            if item_errors:
-                errors[index] = item_errors
-        if errors:
-            raise ValidationError(errors)
-        return value
-
-
-def _partial_per_item(partial: Any) -> dict[int, list[str]]:
-    per_item: dict[int, list[str]] = {}
-    for entry in partial:
-        index, _, rest = entry.partition(".")
-        if index.isdigit() and rest:
-            per_item.setdefault(int(index), []).append(rest)
-    return per_item
-
-
-class FormSchema(Schema):
-    """Base of every generated schema: unknown keys are process variables, not errors."""
-
-    class Meta:
-        unknown = EXCLUDE
-        register = False  # generated classes must not pile up in marshmallow's class registry
-
-
-# -- from components to fields -----------------------------------------------------------------------
-
-def _text_validators(rules: dict, spec: FieldSpec) -> list[Callable]:
-    checks: list[Callable] = []
-    for code, make in (("minLength", MinLength), ("maxLength", MaxLength)):
-        limit = rules.get(code)
-        if isinstance(limit, int) and not isinstance(limit, bool):
-            spec.limits[code] = limit
-            checks.append(make(limit))
-    pattern = rules.get("pattern")
-    if isinstance(pattern, str) and pattern and not _is_feel(pattern):
-        try:
-            checks.append(SearchPattern(re.compile(pattern)))
-        except re.error:
-            pass  # refused at publish by check_definition; an older definition keeps working
-    validation_type = rules.get("validationType")
-    if validation_type == "email":
-        checks.append(SearchPattern(_EMAIL_RE, "email", strip=True))
-    elif validation_type == "phone":
-        checks.append(SearchPattern(_PHONE_RE, "phone", strip=True))
-    return checks
-
-
-def _number_validators(rules: dict, spec: FieldSpec) -> list[Callable]:
-    checks: list[Callable] = []
-    for code in ("min", "max"):
-        limit = rules.get(code)
-        if limit is None or isinstance(limit, bool) or _is_feel(limit):
-            continue
-        try:
-            checks.append(NumberBound(limit, code))
-        except (InvalidOperation, ValueError, TypeError):
-            continue
-        spec.limits[code] = limit
-    return checks
-
-
-def static_options(component: dict) -> list | None:
-    """The component's static option values, or None when its options come from data."""
-    if component.get("valuesKey") or component.get("valuesExpression"):
-        return None
-    values = component.get("values")
-    if not isinstance(values, list):
-        return None
-    return [v.get("value") for v in values if isinstance(v, dict)]
-
-
-def make_input_field(component: dict, fallback_label: str) -> InputField:
-    ctype = component["type"]
-    rules = component.get("validate") if isinstance(component.get("validate"), dict) else {}
-    spec = FieldSpec.of(component, fallback_label)
-    required = rules.get("required") is True
-    if ctype in ("textfield", "textarea"):
-        return TextInput(spec, required=required, validators=_text_validators(rules, spec))
-    if ctype == "number":
-        return NumberInput(spec, required=required, validators=_number_validators(rules, spec),
-                           as_string=component.get("serializeToString") is True)
-    if ctype in ("select", "radio"):
-        options = static_options(component)
-        return InputField(spec, required=required,
-                          validators=[AllowedValues(options)] if options is not None else [])
-    if ctype in ("checklist", "taglist"):
-        options = static_options(component)
-        return MultiChoiceInput(spec, required=required,
-                                validators=[EachAllowed(options)] if options is not None else [])
-    if ctype == "checkbox":
-        return CheckboxInput(spec, required=required)
-    if ctype == "datetime":
-        subtype = component.get("subtype")
-        return DateTimeInput(spec, required=required,
-                             subtype=subtype if subtype in ("date", "time") else "datetime")
-    if ctype == "filepicker":
-        # ``multiple`` may be a FEEL expression: then the browser decides
-        single = component.get("multiple") in (None, False)
-        return FileInput(spec, required=required, validators=[AtMostOneFile()] if single else [])
-    raise ValueError(f"not an input type: {ctype}")
 
 
 # -- the tree of data objects, and the conditions over it -----------------------------------------
@@ -547,11 +78,6 @@ class _Condition:
     kind: str  # "field" | "group" | "list"
     scope_path: Path = ()  # group path, or the list's path
     children: list[_Condition] = dataclass_field(default_factory=list)
-
-
-def _type_of(component: dict) -> str:
-    ctype = component.get("type")
-    return ctype if isinstance(ctype, str) else ""
 
 
 def _hide_test(component: dict) -> HideTest | None:
@@ -591,10 +117,10 @@ class _TreeBuilder:
         for component in components if isinstance(components, list) else ():
             if not isinstance(component, dict) or component.get("disabled") is True:
                 continue
-            ctype = _type_of(component)
+            ctype = type_of(component)
             hide = _hide_test(component)
             if ctype == "dynamiclist":
-                path = prefix + _split_path(component.get("path"))
+                path = prefix + split_path(component.get("path"))
                 if len(path) == len(prefix):
                     continue  # a list without a path has nowhere to keep its items
                 label = ".".join(path)
@@ -605,7 +131,7 @@ class _TreeBuilder:
                 if hide or item_conditions:
                     conditions.append(_Condition(hide, [path], "list", path, item_conditions))
             elif ctype == "group" or (ctype not in KNOWN_TYPES and "components" in component):
-                group_path = _split_path(component.get("path"))
+                group_path = split_path(component.get("path"))
                 path = prefix + group_path
                 if group_path:
                     _insert(obj, path, _Object(FieldSpec.of(component, ".".join(path))),
@@ -618,7 +144,7 @@ class _TreeBuilder:
                     conditions.append(_Condition(hide, inner_covered, "group",
                                                  path if group_path else (), inner))
             elif ctype in INPUT_TYPES and isinstance(component.get("key"), str):
-                path = prefix + _split_path(component["key"])
+                path = prefix + split_path(component["key"])
                 if len(path) == len(prefix):
                     continue
                 _insert(obj, path, make_input_field(component, component["key"]))
@@ -759,7 +285,7 @@ def _without(value: Any, paths: list[tuple[Path, bool]]) -> Any:
             continue
         ends_here = [only_if_empty for rest, only_if_empty in rests if not rest]
         if ends_here and isinstance(copy, dict) and (
-                not all(ends_here) or _is_empty(copy[head])):
+                not all(ends_here) or is_empty(copy[head])):
             del copy[head]
             continue
         deeper = [(rest, only_if_empty) for rest, only_if_empty in rests if rest]
@@ -833,148 +359,3 @@ def build_schema(form: dict) -> CompiledForm:
     except ValueError:  # a value JSON would not hold either (Decimal, date, …)
         content = json.dumps(form, ensure_ascii=False, sort_keys=True, default=str)
     return _compiled(content)
-
-
-# -- publish-time checks ---------------------------------------------------------------------------
-
-def check_definition(form: Any) -> list[dict]:
-    """Problems that must stop a definition from being published, each
-    ``{path, component_id, message_zh, message_en}`` (``path`` is the data path, with ``[]`` for
-    dynamic-list items; empty for components without data)."""
-    problems: list[dict] = []
-    if not isinstance(form, dict) or not isinstance(form.get("components"), list):
-        return [_problem("", None, "表单定义必须是包含 components 列表的 JSON 对象",
-                         "a form definition must be a JSON object with a components list")]
-    _check_components(form["components"], "", {}, problems)
-    return problems
-
-
-def _problem(path: str, component_id: Any, zh: str, en: str) -> dict:
-    return {"path": path, "component_id": component_id, "message_zh": zh, "message_en": en}
-
-
-def _join(prefix: str, path: str) -> str:
-    return f"{prefix}.{path}" if prefix else path
-
-
-def _check_components(components: list, prefix: str, seen: dict[str, Any],
-                      problems: list[dict]) -> None:
-    """``seen`` maps the data paths already used in this form or list item to their component."""
-    if not isinstance(components, list):
-        problems.append(_problem(prefix, None, "components 必须是组件列表",
-                                 "components must be a list of components"))
-        return
-    for component in components:
-        if not isinstance(component, dict):
-            problems.append(_problem(prefix, None, "组件必须是 JSON 对象",
-                                     "a component must be a JSON object"))
-            continue
-        cid, ctype = component.get("id"), _type_of(component)
-        report = functools.partial(_report, problems, cid)
-        if ctype not in KNOWN_TYPES:
-            shown = component.get("type")
-            report(prefix, f"未知的组件类型「{shown}」", f"unknown component type “{shown}”")
-            continue
-        path = prefix
-        if ctype in INPUT_TYPES:
-            key = component.get("key")
-            if not isinstance(key, str) or not _split_path(key):
-                report(prefix, f"{ctype} 组件缺少字段键（key）", f"the {ctype} component has no key")
-            else:
-                path = _join(prefix, ".".join(_split_path(key)))
-                _claim(path, cid, seen, report)
-                _check_rules(component, path, report)
-        elif ctype in CONTAINER_TYPES:
-            sub = ".".join(_split_path(component.get("path")))
-            if ctype == "dynamiclist" and not sub:
-                report(prefix, "动态列表缺少路径（path）", "the dynamic list has no path")
-            path = _join(prefix, sub) if sub else prefix
-            if ctype == "dynamiclist" and sub:
-                _claim(path, cid, seen, report)
-                _check_components(component.get("components", []), path + "[]", {}, problems)
-            else:
-                _check_components(component.get("components", []), path, seen, problems)
-        _check_hide(component, path, report)
-
-
-def _report(problems: list[dict], component_id: Any, path: str, zh: str, en: str) -> None:
-    problems.append(_problem(path, component_id, zh, en))
-
-
-def _claim(path: str, component_id: Any, seen: dict[str, Any], report: Callable) -> None:
-    """Two components writing the same value (or one writing inside the other's) clash."""
-    for other, other_id in seen.items():
-        if other == path or other.startswith(path + ".") or path.startswith(other + "."):
-            report(path, f"字段键「{path}」与组件「{other_id}」重复",
-                   f"the key “{path}” clashes with component “{other_id}”")
-            return
-    seen[path] = component_id
-
-
-def _check_hide(component: dict, path: str, report: Callable) -> None:
-    conditional = component.get("conditional")
-    if conditional is None:
-        return
-    hide = conditional.get("hide") if isinstance(conditional, dict) else None
-    if hide is None or isinstance(hide, bool) or hide == "":
-        return
-    if not isinstance(hide, str):
-        report(path, "隐藏条件必须是以 = 开头的表达式",
-               "the hide condition must be an expression starting with =")
-        return
-    if not hide.startswith("="):
-        report(path, "隐藏条件必须以 = 开头（否则表单不会把它当作表达式）",
-               "the hide condition must start with = (otherwise form-js does not evaluate it)")
-        return
-    try:
-        compile_feel(hide)
-    except FeelError as error:
-        report(path, f"隐藏条件无法在服务器端计算：{error.message_zh}",
-               f"the hide condition cannot be evaluated on the server: {error.message_en}")
-
-
-_RULE_NAMES_ZH = {"min": "最小值", "max": "最大值", "minLength": "最小长度", "maxLength": "最大长度"}
-
-
-def _checked_bound(rules: dict, name: str, path: str, report: Callable) -> Decimal | None:
-    """The rule's limit as a number, None when absent or a FEEL expression; reports a bad one."""
-    value = rules.get(name)
-    if value is None or _is_feel(value):
-        return None
-    try:
-        number = Decimal(str(value)) if not isinstance(value, bool) else None
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
-        report(path, f"校验规则 {name} 的值「{value}」不是数字",
-               f"the {name} rule “{value}” is not a number")
-        return None
-    if name.endswith("Length") and not isinstance(value, int):
-        report(path, f"校验规则 {name} 的值「{value}」必须是整数",
-               f"the {name} rule “{value}” must be a whole number")
-        return None
-    return number
-
-
-def _check_rules(component: dict, path: str, report: Callable) -> None:
-    ctype = component["type"]
-    rules = component.get("validate") if isinstance(component.get("validate"), dict) else {}
-    pattern = rules.get("pattern")
-    if isinstance(pattern, str) and pattern and not _is_feel(pattern):
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            report(path, f"正则表达式「{pattern}」无效：{error}",
-                   f"the pattern “{pattern}” is not a valid regular expression: {error}")
-    for low, high in (("min", "max"), ("minLength", "maxLength")):
-        bounds = [_checked_bound(rules, name, path, report) for name in (low, high)]
-        if None not in bounds and bounds[0] > bounds[1]:
-            report(path,
-                   f"{_RULE_NAMES_ZH[low]}（{rules[low]}）大于{_RULE_NAMES_ZH[high]}（{rules[high]}）",
-                   f"{low} ({rules[low]}) is greater than {high} ({rules[high]})")
-    if ctype in _OPTION_TYPES:
-        options = static_options(component)
-        dynamic = component.get("valuesKey") or component.get("valuesExpression")
-        if not dynamic and not options:
-            report(path, f"{ctype} 组件没有可选项（values）",
-                   f"the {ctype} component has no options (values)")
