@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(PY)
 # The browser UI's libraries (form-js, Vue, Element Plus …) from web/package-lock.json; no bundler.
 $(WEB_STAMP): web/package-lock.json
 	@if command -v npm >/dev/null; then \
-		npm ci --prefix web --no-audit --no-fund --loglevel=error && touch $(WEB_STAMP); \
+		npm ci --prefix web --ignore-scripts --no-audit --no-fund --loglevel=error && touch $(WEB_STAMP); \
 	else echo "warning: npm not found: the web pages will lack their libraries (install Node.js and npm)"; fi
 
 install: $(STAMP) $(WEB_STAMP)

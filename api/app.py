@@ -6,8 +6,8 @@ import os
 import swagger_ui_bundle
 from flask import Flask, redirect, send_from_directory
 
-from api import (auth, calendars, cases, config, definitions, errors, forms, notifications, subscriptions,
-                 tasks, time_limits)
+from api import (audit, auth, calendars, cases, config, definitions, errors, forms, notifications, orgs, roles,
+                 subscriptions, tasks, time_limits, users, web)
 from api.extensions import db, migrate, rest
 from api.scheduling import install_wakeups
 from engine import clock
@@ -29,13 +29,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("CITYBPM_REDIS_URL") or "memory://")
+    auth.limiter.init_app(app)
     rest.init_app(app)
     for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, forms.blp, calendars.blp, time_limits.blp,
-                      notifications.blp, subscriptions.blp, subscriptions.deliveries_blp):
+                      notifications.blp, subscriptions.blp, subscriptions.deliveries_blp, roles.blp,
+                      roles.tokens_blp, orgs.blp, users.blp, audit.blp):
         rest.register_blueprint(blueprint)
     rest.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     rest.spec.options["security"] = [{"bearerAuth": []}]
     errors.register(app)
+    app.register_blueprint(web.blp)
     app.before_request(auth.authenticate)
 
     with app.app_context():
@@ -51,7 +55,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     @app.get("/")
     def index():
-        return redirect("/api/docs")
+        return redirect("/index.html")
 
     # Swagger UI served from the installed bundle: command centres often have no internet access.
     @app.get("/api/docs-assets/<path:filename>")

@@ -25,6 +25,10 @@ def from_environment(environ=os.environ) -> dict:
         # embedded: the server runs the scheduler (leader-elected); off: run `citybpm scheduler` separately
         "CITYBPM_SCHEDULER": environ.get("CITYBPM_SCHEDULER", "embedded"),
         "CITYBPM_WARN_SHARE": float(environ.get("CITYBPM_WARN_SHARE", "0.8")),
+        # failed logins per account, and all logins per address (flask-limiter notation)
+        "CITYBPM_LOGIN_LIMIT_ACCOUNT": environ.get("CITYBPM_LOGIN_LIMIT_ACCOUNT", "5 per minute"),
+        "CITYBPM_LOGIN_LIMIT_ADDRESS": environ.get("CITYBPM_LOGIN_LIMIT_ADDRESS", "60 per minute"),
+        "SESSION_COOKIE_SECURE": environ.get("CITYBPM_COOKIE_SECURE", "0") == "1",
     }
 
 
@@ -37,4 +41,8 @@ API_SETTINGS = {
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     "OPENAPI_SWAGGER_UI_URL": "/api/docs-assets/",
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "citybpm_session",
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
 }

@@ -5,31 +5,46 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth import hash_password
+from api.permissions import DEFAULT_ROLES
+from engine import clock
 from engine.deadlines import TimeLimit
+from engine.rbac import RoleGrant
 from engine.identity import Membership, Org, Role, User, UserRole
+from engine.org_service import path_for
 
-ROLES = {
-    "admin": "系统管理员",
-    "designer": "流程设计员",
-    "supervisor": "监督员",
-    "acceptor": "受理员",
-    "shift_leader": "值班长",
-    "dispatcher": "派遣员",
-    "handler": "专业部门处置人员",
-    "leader": "领导",
-}
-
-# code, name, kind, parent code
+# code, name, kind, parent code (listed parents first; the list order is the display order)
 ORGS = [
     ("CITY", "示范市", "city", None),
     ("CENTRE", "城市运行管理服务指挥中心", "centre", "CITY"),
     ("DIST_A", "东城区", "district", "CITY"),
+    ("ST_HEPING", "和平街道", "street", "DIST_A"),
+    ("CM_HEPING", "和平社区", "community", "ST_HEPING"),
     ("D_WATER", "水务局", "department", "CITY"),
+    ("T_WATER_PIPE", "管网养护队", "team", "D_WATER"),
     ("D_ROADS", "市政设施管理处", "department", "CITY"),
     ("D_SANITATION", "环卫处", "department", "CITY"),
     ("D_GREEN", "园林绿化局", "department", "CITY"),
     ("D_ENFORCE", "城管执法局", "department", "CITY"),
 ]
+
+# unit grids (万米单元网格, 15 digits) served by the territorial units
+DEMO_GRIDS = {
+    "DIST_A": ["110101001001001", "110101001001002", "110101001002001", "110101002001001"],
+    "ST_HEPING": ["110101001001001", "110101001001002", "110101001002001"],
+    "CM_HEPING": ["110101001001001", "110101001001002"],
+}
+
+# organisation → its leader (a demo user); 东城区 has none, so "the leader above" a district person is the city's
+DEMO_LEADERS = {
+    "CITY": "ld",
+    "CENTRE": "ld",
+    "D_WATER": "swld",
+    "T_WATER_PIPE": "gw",
+    "D_ROADS": "sz",
+    "D_SANITATION": "hw",
+    "D_GREEN": "yl",
+    "D_ENFORCE": "zf",
+}
 
 DEMO_PASSWORD = "citybpm123"
 
@@ -47,7 +62,14 @@ DEMO_USERS = [
     ("yl", "郑园林（园林绿化局）", ["handler"], ["D_GREEN"]),
     ("zf", "冯执法（城管执法局）", ["handler"], ["D_ENFORCE"]),
     ("rx", "陈热线（12345 接口）", ["acceptor"], ["CENTRE"]),
+    ("ld", "刘领导（指挥中心领导）", ["leader"], ["CENTRE"]),
+    ("swld", "何局长（水务局局长）", ["leader", "handler"], ["D_WATER"]),
+    ("gw", "马队长（管网养护队）", ["handler"], ["T_WATER_PIPE"]),
 ]
+
+# posts (岗位) of the demo users
+DEMO_POSTS = {"admin": "系统管理员", "jdy": "监督员", "jdy2": "监督员", "sly": "受理员", "zbz": "值班长",
+              "pqy": "派遣员", "rx": "热线接口", "ld": "指挥中心主任", "swld": "局长", "gw": "队长"}
 
 
 # Stage defaults (DOMAIN §1): the centre works in shifts, so its limits run on clock time (紧急工作时);
@@ -85,32 +107,45 @@ def seed_time_limits(session: Session, rows) -> int:
 
 
 def seed_roles(session: Session) -> None:
+    """The default roles with their permissions and data scope (existing grants are never overwritten)."""
     existing = set(session.scalars(select(Role.code)))
-    session.add_all(Role(code=code, name=name) for code, name in ROLES.items() if code not in existing)
+    session.add_all(Role(code=code, name=name) for code, (name, _, _) in DEFAULT_ROLES.items() if code not in existing)
+    granted = set(session.scalars(select(RoleGrant.role_code)))
+    session.add_all(RoleGrant(role_code=code, permissions=permissions, data_scope=scope)
+                    for code, (_, scope, permissions) in DEFAULT_ROLES.items() if code not in granted)
     session.flush()
 
 
 def seed_orgs(session: Session) -> None:
     by_code = {org.code: org for org in session.scalars(select(Org))}
-    for code, name, kind, parent in ORGS:
+    for sort, (code, name, kind, parent) in enumerate(ORGS):
         if code not in by_code:
-            org = Org(code=code, name=name, kind=kind, parent_id=by_code[parent].id if parent else None)
+            parent_org = by_code[parent] if parent else None
+            org = Org(code=code, name=name, kind=kind, parent_id=parent_org.id if parent_org else None,
+                      path=path_for(parent_org.path if parent_org else None, code), sort=sort,
+                      grids=DEMO_GRIDS.get(code, []), is_active=True)
             session.add(org)
             session.flush()
             by_code[code] = org
 
 
 def seed_demo_users(session: Session, password: str = DEMO_PASSWORD) -> int:
+    """The demo people, then the demo organisations' leaders (only where none is set)."""
     existing = set(session.scalars(select(User.username)))
     created = 0
     password_hash = hash_password(password)
+    now = clock.now()
     for username, display_name, roles, orgs in DEMO_USERS:
         if username in existing:
             continue
-        user = User(username=username, display_name=display_name, password_hash=password_hash, is_active=True)
+        user = User(username=username, display_name=display_name, password_hash=password_hash, is_active=True,
+                    post=DEMO_POSTS.get(username, "处置人员" if "handler" in roles else None), created_at=now)
         user.roles = [UserRole(role_code=r) for r in roles]
-        user.memberships = [Membership(org_code=o) for o in orgs]
+        user.memberships = [Membership(org_code=o, is_primary=i == 0) for i, o in enumerate(orgs)]
         session.add(user)
         created += 1
+    session.flush()
+    for org in session.scalars(select(Org).where(Org.code.in_(list(DEMO_LEADERS)), Org.leader_username.is_(None))):
+        org.leader_username = DEMO_LEADERS[org.code]
     session.flush()
     return created

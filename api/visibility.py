@@ -1,16 +1,19 @@
 """Who sees which tasks and cases, as SQL filters (never fetch-then-filter in Python).
 
-Issue-5 RBAC with data scopes will replace the role set below; the queries keep their shape.
+Everyone sees the tasks they are assigned or a candidate for, and the cases they started,
+took part in or have work in. On top of that the data scope of their roles adds cases by owning
+organisation: ``org`` (their organisations), ``org_tree`` (… and every organisation below them,
+through the materialised org path), ``all``. A case's owner is the department it was dispatched
+to (``process_instance.org_code``).
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_, select
+from flask import g
+from sqlalchemy import and_, exists, false, or_, select, true
 
 from engine.identity import Actor
+from engine.org_service import within
 from engine.models import Event, Instance, Task, TaskCandidate
-
-# Command-centre roles follow every case of the city.
-CENTRE_ROLES = frozenset({"admin", "acceptor", "shift_leader", "dispatcher", "leader"})
 
 
 def _candidate_match(actor: Actor):
@@ -40,9 +43,19 @@ def tasks_visible_to(actor: Actor, scope: str | None):
     return or_(assigned_to(actor), candidate_for(actor))
 
 
-def cases_visible_to(actor: Actor):
-    if actor.roles & CENTRE_ROLES:
-        return Instance.id.isnot(None)
-    has_open_task = exists(select(Task.id).where(Task.instance_id == Instance.id, tasks_visible_to(actor, None)))
-    took_part = exists(select(Event.id).where(Event.instance_id == Instance.id, Event.actor == actor.username))
-    return or_(Instance.started_by == actor.username, has_open_task, took_part)
+def cases_visible_now():
+    """The current request's case filter: its actor and the data scope of its roles."""
+    return cases_visible_to(g.actor, g.principal.scope)
+
+
+def cases_visible_to(actor: Actor, data_scope: str = "self"):
+    if data_scope == "all":
+        return true()
+    mine = [Instance.started_by == actor.username,
+            exists(select(Task.id).where(Task.instance_id == Instance.id, tasks_visible_to(actor, None))),
+            exists(select(Event.id).where(Event.instance_id == Instance.id, Event.actor == actor.username))]
+    if data_scope == "org" and actor.orgs:
+        mine.append(Instance.org_code.in_(sorted(actor.orgs)))
+    elif data_scope == "org_tree" and actor.org_paths:
+        mine.append(within(Instance.org_code, actor.org_paths))
+    return or_(*mine) if mine else false()

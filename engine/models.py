@@ -69,6 +69,8 @@ class Instance(Base):
     category_code: Mapped[str | None] = mapped_column(String(40))
     grid_code: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str | None] = mapped_column(String(300))
+    # the organisation that owns the case now (the department it was dispatched to): data scopes filter on it
+    org_code: Mapped[str | None] = mapped_column(String(40), index=True)
     started_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[_dt.datetime]
     ended_at: Mapped[_dt.datetime | None]

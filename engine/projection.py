@@ -6,7 +6,7 @@ writes a handful of rows, and ORM bookkeeping would cost more than the SQL.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, delete, insert, update
@@ -15,10 +15,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.util.task import TaskState
 
 from engine import expressions
-from engine.assignment import resolve
+from engine.assignment import resolve, resolve_with_settings
 from engine.errors import ProcessError
 from engine.models import Event, Instance, Task, TaskCandidate
 from engine.parser import node_config
+from engine.process_config import DbDirectory, decider, setting_for_case
 from engine.state import dump_state
 from engine.subscriptions import publish_case_events
 from engine.timers import TimerKind, add_timers, drop_case_timers, pending_bpmn_timers, sync_bpmn_timers
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 # Variables copied onto the instance row so case lists can filter without the state.
 LISTED_VARIABLES = ("source", "category_code", "grid_code", "address")
+# The variable naming the department a case was dispatched to: it becomes the case's owner (data scopes).
+OWNER_VARIABLE = "department"
 
 INSTANCES, TASKS, CANDIDATES, EVENTS = (Instance.__table__, Task.__table__, TaskCandidate.__table__,
                                         Event.__table__)
@@ -150,6 +153,8 @@ def _case_changes(workflow, ready: list, case: CaseRef, step: Step) -> dict:
     for name in LISTED_VARIABLES:
         value = data.get(name)
         changes[name] = None if value is None else str(value)[:300]
+    if data.get(OWNER_VARIABLE):
+        changes["org_code"] = str(data[OWNER_VARIABLE])[:40]
     stages = [node_config(t.task_spec).stage for t in ready if node_config(t.task_spec).stage]
     changes["stage"] = stages[0] if stages else (step.stage or case.stage)
     if changes["stage"] != case.stage and case.stage is not None:
@@ -195,11 +200,18 @@ def write_versioned(conn: Connection, case: CaseRef, changes: dict) -> None:
 
 def task_row(task, case: CaseRef, step: Step, planner: "DeadlinePlanner", forms=None) -> tuple[dict, list[dict]]:
     config = node_config(task.task_spec)
+    # 流程配置 (engine.process_config): an admin's per-node setting, from an in-memory table
+    setting = setting_for_case(planner.conn, case.definition_id, config.node_id)
     try:
-        assignment = resolve(config, task.data)
+        assignment = (resolve(config, task.data) if setting is None else
+                      resolve_with_settings(config, task.data, setting, DbDirectory(planner.conn),
+                                            decide=decider(planner.conn, case.definition_id)))
     except expressions.ExpressionError as exc:
         raise ProcessError(f"任务“{config.name or config.node_id}”的办理人表达式有误：{exc}",
                            f"assignment of '{config.node_id}' failed: {exc}") from None
+    if setting is not None and setting.time_limit:
+        # the configured time-limit code replaces the BPMN's (a dueDate instant included)
+        config = replace(config, time_limit=setting.time_limit, due_date=None)
     deadline = planner.for_node(config, task.data, step.now)
     task_id = str(task.id)
     form_version = (forms.version_for(planner.conn, config.form_key, config.form_version)
@@ -215,6 +227,10 @@ def task_row(task, case: CaseRef, step: Step, planner: "DeadlinePlanner", forms=
     step.record(case.id, "task.created", task_id=task_id, node_id=row["node_id"], stage=row["stage"],
                 assignee=row["assignee"], candidates=[f"{k}:{v}" for k, v in assignment.candidates],
                 due_at=row["due_at"].isoformat() if row["due_at"] else None)
+    if assignment.unresolved:
+        step.record(case.id, "task.unassigned", task_id=task_id, node_id=row["node_id"],
+                    reason=assignment.unresolved, fallback=assignment.fallback,
+                    candidates=[f"{k}:{v}" for k, v in assignment.candidates])
     return row, candidates
 
 

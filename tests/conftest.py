@@ -44,7 +44,9 @@ def app(tmp_path_factory, virtual_clock):
         _reset_postgres(url)
     # tokens outlive the virtual clock's jumps (days at a time in deadline tests)
     application = create_app({"SQLALCHEMY_DATABASE_URI": url, "CITYBPM_ENV": "test", "TESTING": True,
-                              "CITYBPM_TOKEN_HOURS": 24 * 365 * 20})
+                              "CITYBPM_TOKEN_HOURS": 24 * 365 * 20,
+                              # every test logs in from 127.0.0.1; the rate-limit test sets its own limits
+                              "CITYBPM_LOGIN_LIMIT_ADDRESS": "100000 per minute"})
     bootstrap(application, demo=True)
     yield application
     with application.app_context():

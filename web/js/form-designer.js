@@ -1,7 +1,7 @@
 // The form designer: the list of forms, the form-js editor (in Chinese where we can reach its texts), a live
 // preview checked by the server's own validation, save draft, publish, versions with diff, export and import.
 // The page loads the form-js editor and viewer UMD bundles (globals FormEditor and FormViewer).
-import { createApp, nextTick, onMounted, reactive, ref } from 'vue';
+import { computed, createApp, nextTick, onMounted, reactive, ref } from 'vue';
 import { ElMessage, ElMessageBox } from 'element-plus';
 import { api, ApiError, currentUser, logout, requireLogin } from './api.js';
 import { FORM_EDITOR_ZH, currentLang, installI18n, t } from './i18n.js';
@@ -12,6 +12,12 @@ const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,99}$/;
 
 const emptySchema = (key) => ({ type: 'default', id: key, components: [] });
 const formPath = (key, rest = '') => `/forms/${encodeURIComponent(key)}${rest}`;
+
+// One message at a time: a stack of toasts hides the page's own header.
+function notify(type, message) {
+  ElMessage.closeAll();
+  ElMessage({ type, message });
+}
 
 function download(filename, content) {
   const blob = new Blob([JSON.stringify(content, null, 2)], { type: 'application/json' });
@@ -44,11 +50,12 @@ const chineseFieldsModule = { __init__: ['chineseFieldNames'], chineseFieldNames
 // Only the editor's own chrome is relabelled, never the form on the canvas, so a field the user labels
 // "Key" stays "Key". Preact writes a text node only when its value changes, so our text survives re-renders
 // and a changed text comes back through the observer.
-const EDITOR_CHROME = ['.fjs-palette-header', '.fjs-palette-group-title', '.fjs-palette-no-entries',
-  '.fjs-empty-editor-card', '.fjs-empty-component-text', '.fjs-repeat-render-footer',
-  '.bio-properties-panel-header-type', '.bio-properties-panel-group-header-title', '.bio-properties-panel-label',
-  '.bio-properties-panel-description',
-  '.bio-properties-panel-placeholder-text'].join(',');
+const EDITOR_CHROME = [
+  '.fjs-palette-header', '.fjs-palette-group-title', '.fjs-palette-no-entries', '.fjs-empty-editor-card',
+  '.fjs-empty-component-text', '.fjs-repeat-render-footer', '.bio-properties-panel-header-type',
+  '.bio-properties-panel-group-header-title', '.bio-properties-panel-label', '.bio-properties-panel-description',
+  '.bio-properties-panel-placeholder-text',
+].join(',');
 
 function relabel(root) {
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
@@ -78,6 +85,8 @@ function createEditor(container) {
     container,
     additionalModules: chinese ? [chineseFieldsModule] : [],
     exporter: { name: 'citybpm', version: '1' },
+    // Property edits commit at once instead of 300 ms later, so 保存草稿 right after typing saves what was typed.
+    debounce: false,
   });
   if (chinese) keepEditorChinese(container);
   return editor;
@@ -89,7 +98,9 @@ const DesignerPage = {
     const mode = ref('list');
     const list = reactive({ items: [], total: 0, page: 1, loading: false });
     const form = reactive({ key: '', name: '', detail: null });
-    const dirty = ref(false);
+    // Unsaved means different from what was last opened or saved, so an undo back to it is clean again.
+    const schemaChanged = ref(false);
+    const dirty = computed(() => schemaChanged.value || Boolean(form.detail && form.name !== form.detail.name));
     const busy = ref('');
     const activeTab = ref('design');
     const previewProblems = ref([]);
@@ -103,11 +114,12 @@ const DesignerPage = {
     const importInput = ref(null);
     // form-js objects stay out of Vue's reactivity: its proxies would break their internals
     let editor = null;
+    let savedSchema = '';
     let preview = null;
     let versionPreview = null;
 
     function fail(error) {
-      ElMessage.error(error instanceof ApiError ? error.message : String(error));
+      notify('error', error instanceof ApiError ? error.message : String(error));
     }
 
     async function loadList() {
@@ -119,6 +131,11 @@ const DesignerPage = {
       } finally {
         list.loading = false;
       }
+    }
+
+    function markSaved(schema) {
+      savedSchema = JSON.stringify(schema);
+      schemaChanged.value = JSON.stringify(editor.getSchema()) !== savedSchema;
     }
 
     async function confirmDiscard() {
@@ -136,36 +153,50 @@ const DesignerPage = {
       form.name = form.detail.name;
     }
 
+    function showList() {
+      mode.value = 'list';
+      Object.assign(form, { key: '', name: '', detail: null });
+      schemaChanged.value = false;
+      history.replaceState(null, '', location.pathname);
+      loadList();
+    }
+
     async function openForm(key) {
-      if (key !== form.key && !(await confirmDiscard())) return;
+      if (!(await confirmDiscard())) return;
       try {
         form.key = key;
         await refreshDetail();
-        const current = form.detail.draft || form.detail.published;
-        mode.value = 'edit';
-        activeTab.value = 'design';
-        await nextTick();
-        if (!editor) {
-          editor = createEditor(editorContainer.value);
-          // an import clears the stack ('clear'); every edit, undo or redo leaves unsaved changes
-          editor.on('commandStack.changed', ({ trigger }) => { if (trigger !== 'clear') dirty.value = true; });
-        }
-        await editor.importSchema(current ? current.schema : emptySchema(key));
-        dirty.value = false;
-        history.replaceState(null, '', `?key=${encodeURIComponent(key)}`);
-        document.title = `${form.name} · ${t('designer.title')}`;
       } catch (error) {
         fail(error);
+        showList();
+        return;
       }
+      const current = form.detail.draft || form.detail.published;
+      mode.value = 'edit';
+      activeTab.value = 'design';
+      await nextTick();
+      if (!editor) {
+        editor = createEditor(editorContainer.value);
+        // every edit, undo and redo; some property entries commit again on blur, with the same value
+        editor.on('commandStack.changed', () => {
+          schemaChanged.value = JSON.stringify(editor.getSchema()) !== savedSchema;
+        });
+      }
+      try {
+        await editor.importSchema(current ? current.schema : emptySchema(key));
+      } catch (error) {
+        // e.g. two fields bound to one key (made through the API): leave, so nothing half-loaded gets saved
+        notify('error', t('designer.cannotOpen', { reason: error.message }));
+        showList();
+        return;
+      }
+      markSaved(editor.getSchema());
+      history.replaceState(null, '', `?key=${encodeURIComponent(key)}`);
+      document.title = `${form.name} · ${t('designer.title')}`;
     }
 
     async function backToList() {
-      if (!(await confirmDiscard())) return;
-      mode.value = 'list';
-      form.key = '';
-      dirty.value = false;
-      history.replaceState(null, '', location.pathname);
-      loadList();
+      if (await confirmDiscard()) showList();
     }
 
     async function createForm() {
@@ -178,8 +209,7 @@ const DesignerPage = {
       try {
         await api.post('/forms', { key: newForm.key, name: newForm.name.trim(), schema: emptySchema(newForm.key) });
         newForm.visible = false;
-        ElMessage.success(t('designer.created'));
-        dirty.value = false;
+        notify('success', t('designer.created'));
         await openForm(newForm.key);
       } catch (error) {
         newForm.error = error.errors.length ? error.errors.map((e) => e.message).join('；') : error.message;
@@ -191,10 +221,11 @@ const DesignerPage = {
     async function saveDraft({ quiet = false } = {}) {
       busy.value = 'save';
       try {
-        const draft = await api.put(formPath(form.key, '/draft'), { schema: editor.getSchema(), name: form.name });
-        dirty.value = false;
+        const schema = editor.getSchema();
+        const draft = await api.put(formPath(form.key, '/draft'), { schema, name: form.name });
         await refreshDetail();
-        if (!quiet) ElMessage.success(t('designer.saved', { version: draft.version }));
+        markSaved(schema);
+        if (!quiet) notify('success', t('designer.saved', { version: draft.version }));
         return true;
       } catch (error) {
         fail(error);
@@ -211,7 +242,7 @@ const DesignerPage = {
       try {
         const published = await api.post(formPath(form.key, '/publish'));
         await refreshDetail();
-        ElMessage.success(t('designer.published', { version: published.version }));
+        notify('success', t('designer.published', { version: published.version }));
       } catch (error) {
         if (error instanceof ApiError && error.status === 422 && error.errors.length) {
           Object.assign(problems, { visible: true, items: error.errors });
@@ -251,8 +282,8 @@ const DesignerPage = {
       try {
         const result = await api.post(formPath(form.key, '/validate'), { schema: editor.getSchema(), data: preview.collect() });
         previewProblems.value = preview.showErrors(result.errors || []);
-        if (result.valid) ElMessage.success(t('designer.valid'));
-        else ElMessage.warning(t('designer.invalid'));
+        if (result.valid) notify('success', t('designer.valid'));
+        else notify('warning', t('designer.invalid'));
       } catch (error) {
         fail(error);
       } finally {
@@ -313,13 +344,12 @@ const DesignerPage = {
       try {
         exported = JSON.parse(await file.text());
       } catch {
-        ElMessage.error(t('designer.badFile'));
+        notify('error', t('designer.badFile'));
         return;
       }
       try {
         const draft = await api.post('/forms/import', exported);
-        ElMessage.success(t('designer.imported', { version: draft.version }));
-        dirty.value = false;
+        notify('success', t('designer.imported', { version: draft.version }));
         await openForm(draft.key);
       } catch (error) {
         fail(error);
@@ -374,12 +404,12 @@ const DesignerPage = {
             <el-table-column prop="key" :label="t('designer.key')" min-width="200" />
             <el-table-column :label="t('designer.status')" width="100">
               <template #default="{ row }">
-                <el-tag :type="row.status === 'published' ? 'success' : 'info'" size="small">{{ statusText(row.status) }}</el-tag>
+                <el-tag :type="row.status === 'published' ? 'success' : 'info'" size="small" disable-transitions>{{ statusText(row.status) }}</el-tag>
               </template>
             </el-table-column>
             <el-table-column prop="latest_version" :label="t('designer.latest')" width="100" />
             <el-table-column prop="published_version" :label="t('designer.publishedVersion')" width="100" />
-            <el-table-column :label="t('designer.createdAt')" width="180">
+            <el-table-column :label="t('designer.updatedAt')" width="180">
               <template #default="{ row }">{{ formatDateTime(row.updated_at) }}</template>
             </el-table-column>
           </el-table>
@@ -394,7 +424,7 @@ const DesignerPage = {
           <div class="cb-toolbar">
             <el-button size="small" @click="backToList">← {{ t('designer.forms') }}</el-button>
             <el-input v-model="form.name" size="small" style="width: 200px" class="cb-form-name-input"
-                      :aria-label="t('designer.name')" @input="dirty = true" />
+                      :aria-label="t('designer.name')" />
             <span class="cb-muted">{{ form.key }}</span>
             <template v-if="form.detail">
               <el-tag v-if="form.detail.published" type="success" size="small" class="cb-published-tag">
@@ -419,7 +449,7 @@ const DesignerPage = {
                   <div ref="previewContainer" class="cb-form"></div>
                   <div v-if="previewProblems.length" class="cb-form-errors">
                     <b>{{ t('form.otherErrors') }}</b>
-                    <ul><li v-for="p in previewProblems">{{ p.field ? p.field + '：' : '' }}{{ p.message }}</li></ul>
+                    <ul><li v-for="p in previewProblems">{{ p.field ? t('form.fieldMessage', p) : p.message }}</li></ul>
                   </div>
                 </div>
                 <div class="cb-preview-side">
@@ -456,7 +486,7 @@ const DesignerPage = {
         </el-table>
       </el-dialog>
 
-      <el-drawer v-model="historyDrawer.visible" :title="t('designer.history')" size="640px" class="cb-history-drawer">
+      <el-drawer v-model="historyDrawer.visible" :title="t('designer.history')" size="760px" class="cb-history-drawer">
         <el-table :data="historyDrawer.versions" size="small">
           <el-table-column prop="version" :label="t('designer.version')" width="70" />
           <el-table-column :label="t('designer.status')" width="90">
@@ -466,6 +496,9 @@ const DesignerPage = {
             <template #default="{ row }">{{ formatDateTime(row.created_at) }}</template>
           </el-table-column>
           <el-table-column prop="created_by" :label="t('designer.createdBy')" width="90" />
+          <el-table-column :label="t('designer.publishedAt')" width="160">
+            <template #default="{ row }">{{ formatDateTime(row.published_at) }}</template>
+          </el-table-column>
           <el-table-column :label="t('common.actions')">
             <template #default="{ row }">
               <el-link type="primary" @click="viewVersion(row.version)">{{ t('designer.view') }}</el-link>

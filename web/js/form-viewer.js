@@ -37,6 +37,41 @@ const chineseMessagesModule = {
   chineseValidatorMessages: ['type', ChineseValidatorMessages],
 };
 
+// The viewer's own fixed texts (placeholders, empty lists, the file button), relabelled where they render so a
+// field whose label happens to be "Select" keeps it. Preact rewrites a text only when it changes, and the
+// observer catches that too.
+const VIEWER_TEXTS_ZH = {
+  'Select': '请选择', 'Search': '搜索', 'No results': '无匹配项', 'All values selected': '已全部选择',
+  'Browse': '选择文件', 'No files selected': '未选择文件', 'Nothing to show.': '暂无数据',
+};
+const VIEWER_CHROME = ['.fjs-select-placeholder', '.fjs-dropdownlist-empty', '.fjs-filepicker-button',
+  '.fjs-filepicker-container > .fjs-form-field-label', '.fjs-table-td[colspan]'].join(',');
+
+function relabelViewer(root) {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const chinese = VIEWER_TEXTS_ZH[node.data.trim()];
+    if (chinese && node.parentElement?.closest(VIEWER_CHROME)) node.data = chinese;
+  }
+  root.querySelectorAll?.('.fjs-form-field-select input.fjs-input, input.fjs-taglist-input').forEach((input) => {
+    input.placeholder = VIEWER_TEXTS_ZH[input.placeholder] || input.placeholder;
+  });
+}
+
+const relabelled = new WeakSet();  // the designer re-renders its preview into the same container
+
+function keepViewerChinese(container) {
+  relabelViewer(container);
+  if (relabelled.has(container)) return;
+  relabelled.add(container);
+  new MutationObserver((mutations) => {
+    for (const { type, target } of mutations) {
+      const element = type === 'characterData' ? target.parentElement : target;
+      if (element) relabelViewer(element);
+    }
+  }).observe(container, { subtree: true, childList: true, characterData: true });
+}
+
 export class FormView {
   constructor(form) {
     this.form = form;
@@ -78,8 +113,9 @@ export class FormView {
     return unplaced;
   }
 
-  clearErrors() {
-    this.form._setState({ errors: {} });
+  // After a successful submission: the data stays visible, nothing can be changed any more.
+  lock() {
+    this.form.setProperty('readOnly', true);
   }
 
   destroy() {
@@ -103,5 +139,6 @@ export async function renderForm(container, schema, { data = {}, readOnly = fals
     additionalModules: currentLang() === 'zh' ? [chineseMessagesModule] : [],
   });
   await form.importSchema(schema, data);
+  if (currentLang() === 'zh') keepViewerChinese(container);
   return new FormView(form);
 }

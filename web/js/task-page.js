@@ -7,6 +7,12 @@ import { api, ApiError, currentUser, logout, requireLogin } from './api.js';
 import { installI18n, t } from './i18n.js';
 import { renderForm } from './form-viewer.js';
 
+// One message at a time: the refusal's toast must not linger over the success.
+function notify(type, message) {
+  ElMessage.closeAll();
+  ElMessage({ type, message });
+}
+
 const TaskPage = {
   setup() {
     const taskId = new URLSearchParams(location.search).get('id');
@@ -16,6 +22,7 @@ const TaskPage = {
     const submitting = ref(false);
     const nextTasks = ref(null);  // null until completed; then the case's open tasks
     const formContainer = ref(null);
+    const nextTasksCard = ref(null);
     let view = null;  // form-js lives outside Vue's reactivity: proxies would break its internals
 
     async function load() {
@@ -35,15 +42,17 @@ const TaskPage = {
       otherErrors.value = [];
       try {
         nextTasks.value = await api.post(`/tasks/${encodeURIComponent(taskId)}/complete`, { data });
-        view?.form.setProperty('readOnly', true);
-        ElMessage.success(t('task.submitted'));
+        view?.lock();
+        notify('success', t('task.submitted'));
+        await nextTick();
+        nextTasksCard.value?.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
       } catch (error) {
         if (error instanceof ApiError && error.status === 422 && error.errors.length) {
           const unplaced = view ? view.showErrors(error.errors) : error.errors;
-          otherErrors.value = unplaced.map((e) => (e.field ? `${e.field}：${e.message}` : e.message));
-          ElMessage.error(t('task.refused'));
+          otherErrors.value = unplaced.map((e) => (e.field ? t('form.fieldMessage', e) : e.message));
+          notify('error', t('task.refused'));
         } else {
-          ElMessage.error(error.message);
+          notify('error', error.message);
         }
       } finally {
         submitting.value = false;
@@ -51,7 +60,7 @@ const TaskPage = {
     }
 
     onMounted(() => { if (taskId) load(); });
-    return { task, loadError, otherErrors, submitting, nextTasks, formContainer, submit,
+    return { task, loadError, otherErrors, submitting, nextTasks, formContainer, nextTasksCard, submit,
              user: currentUser(), logout };
   },
   template: `
@@ -70,11 +79,16 @@ const TaskPage = {
       <main class="cb-main">
         <div class="cb-task">
           <el-alert v-if="loadError" :title="loadError" type="error" :closable="false" show-icon />
+          <!-- the actions sit above the form: leaving a field re-validates it and can remove an error line,
+               which would move a button below the form from under the pointer mid-click -->
           <div v-if="task" class="cb-card cb-task-head">
             <h1>{{ task.name || task.node_id }}</h1>
             <span>{{ t('task.case') }}：<b class="cb-case-no">{{ task.case_no }}</b></span>
             <span><span :class="['cb-light', task.light]"></span>{{ t('light.' + (task.light || 'none')) }}</span>
             <span v-if="task.due_at">{{ t('task.due') }}：{{ formatDateTime(task.due_at) }}</span>
+            <span class="cb-spacer"></span>
+            <el-button v-if="nextTasks === null" type="primary" :loading="submitting" @click="submit" class="cb-submit">
+              {{ t('task.submit') }}</el-button>
           </div>
           <div v-show="task" class="cb-card">
             <div v-show="task && task.form" ref="formContainer" class="cb-form"></div>
@@ -83,11 +97,8 @@ const TaskPage = {
               <b>{{ t('form.otherErrors') }}</b>
               <ul><li v-for="message in otherErrors">{{ message }}</li></ul>
             </div>
-            <div class="cb-actions" v-if="nextTasks === null">
-              <el-button type="primary" :loading="submitting" @click="submit" class="cb-submit">{{ t('task.submit') }}</el-button>
-            </div>
           </div>
-          <div v-if="nextTasks !== null" class="cb-card cb-next-tasks">
+          <div v-if="nextTasks !== null" ref="nextTasksCard" class="cb-card cb-next-tasks">
             <el-result icon="success" :title="t('task.submitted')" style="padding: 8px 0" />
             <h3>{{ t('task.next') }}</h3>
             <p v-if="!nextTasks.length" class="cb-muted">{{ t('task.noNext') }}</p>
