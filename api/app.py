@@ -6,11 +6,12 @@ import os
 import swagger_ui_bundle
 from flask import Flask, redirect, send_from_directory
 
-from api import (audit, auth, calendars, cases, config, definitions, errors, forms, notifications, orgs, roles,
-                 subscriptions, tasks, time_limits, users, web)
+from api import (audit, auth, calendars, catalog, cases, config, definitions, errors, evaluation_config, forms,
+                 notifications, orgs, process_config, roles, settings, subscriptions, tasks, time_limits, users,
+                 web)
 from api.extensions import db, migrate, rest
 from api.scheduling import install_wakeups
-from engine import clock
+from engine import clock, settings_store
 from engine.calendar_functions import default_calendar_for
 from engine.db import configure_sqlite
 from engine.runtime import Engine, EngineSettings
@@ -34,7 +35,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     rest.init_app(app)
     for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, forms.blp, calendars.blp, time_limits.blp,
                       notifications.blp, subscriptions.blp, subscriptions.deliveries_blp, roles.blp,
-                      roles.tokens_blp, orgs.blp, users.blp, audit.blp):
+                      roles.tokens_blp, orgs.blp, users.blp, audit.blp, settings.blp, catalog.blp,
+                      evaluation_config.blp, process_config.blp):
         rest.register_blueprint(blueprint)
     rest.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     rest.spec.options["security"] = [{"bearerAuth": []}]
@@ -44,12 +46,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     with app.app_context():
         configure_sqlite(db.engine)
+    # environment values are the deployment's defaults; admins change them live at /api/v1/settings
+    settings_store.use_defaults(case_number_prefix=app.config["CITYBPM_CASE_PREFIX"],
+                                case_number_pattern=app.config["CITYBPM_CASE_NUMBER_PATTERN"],
+                                warn_share=app.config["CITYBPM_WARN_SHARE"])
     app.extensions["citybpm_engine"] = Engine(EngineSettings(
         case_number_prefix=app.config["CITYBPM_CASE_PREFIX"],
         case_number_pattern=app.config["CITYBPM_CASE_NUMBER_PATTERN"],
         forms=FormService(),
         warn_share=app.config["CITYBPM_WARN_SHARE"],
         calendar_for=default_calendar_for,
+        live=settings_store.engine_settings_from,
     ))
     install_wakeups(app)
 

@@ -14,6 +14,7 @@ from api.seed import (DEMO_CATEGORY_LIMITS, STAGE_LIMITS, seed_demo_users, seed_
                       seed_time_limits)
 from engine import clock
 from engine.calendar_store import seed_default_calendar
+from engine.catalog import seed_demo_catalog
 from engine.deployment import SourceFile
 from forms import store
 from forms.definitions import list_forms, load_form
@@ -47,6 +48,7 @@ def deploy_directory(directory: str) -> list[tuple[str, int, bool]]:
 def seed_demo() -> int:
     seed_time_limits(db.session, DEMO_CATEGORY_LIMITS)
     seed_orgs(db.session)
+    seed_demo_catalog(db.session)
     created = seed_demo_users(db.session)
     db.session.commit()
     return created

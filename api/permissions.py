@@ -81,6 +81,10 @@ EXCEPTIONS: dict[tuple[str, str], str | None] = {
     ("forms.FieldPermissions", "GET"): "process.read",
     ("forms.FieldPermissions", "PUT"): "process.configure",
     ("calendars.Compute", "POST"): "calendar.read",
+    ("process_config.SuspendVersion", "POST"): "definition.manage",
+    ("process_config.ActivateVersion", "POST"): "definition.manage",
+    ("process_config.PlanMigration", "POST"): "definition.manage",
+    ("process_config.Migrations", "POST"): "definition.manage",
 }
 
 READS = ("GET",)

@@ -6,6 +6,7 @@ concurrent writer fails its UPDATE and gets a Conflict, never a lost update.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ class EngineSettings:
     warn_share: float = DEFAULT_WARN_SHARE
     # the working-time calendar for a command; default: default windows, no holidays
     calendar_for: Callable[[Session], Calendar] | None = None
+    # live system settings (engine.settings_store): case numbers and the warning share change without a restart
+    live: Callable[[object], dict] | None = None
 
 
 @dataclass
@@ -147,8 +150,9 @@ class Engine:
         for form_key in _start_form_keys(loaded.spec):
             self._check(self.forms.check_start(session.connection(), form_key, variables) if self.forms else None)
         now = clock.now()
-        case_no = next_case_number(session, prefix=self.settings.case_number_prefix,
-                                   pattern=self.settings.case_number_pattern, at=now)
+        settings = self.current_settings(session)
+        case_no = next_case_number(session, prefix=settings.case_number_prefix,
+                                   pattern=settings.case_number_pattern, at=now)
         workflow = new_workflow(loaded.spec, loaded.subprocess_specs)
         data = dict(variables, case_no=case_no, initiator=actor.username)
         workflow.task_tree.data.update(data)
@@ -296,7 +300,7 @@ class Engine:
     def extend_task(self, session: Session, task_id: str, actor: Actor, *, reason: str,
                     amount: float | None = None) -> dict:
         result = case_clock.extend_task(session, task_id, actor, calendar=self.calendar(session), reason=reason,
-                                        amount=amount, warn_share=self.settings.warn_share)
+                                        amount=amount, warn_share=self.current_settings(session).warn_share)
         self.note_due(session, result["warn_at"])
         return result
 
@@ -357,7 +361,15 @@ class Engine:
 
     def planner(self, session: Session) -> DeadlinePlanner:
         calendar = current_calendar.get() or _Lazy(lambda: self.calendar(session))
-        return DeadlinePlanner(session.connection(), calendar, warn_share=self.settings.warn_share)
+        return DeadlinePlanner(session.connection(), calendar, warn_share=self.current_settings(session).warn_share)
+
+    def current_settings(self, session: Session) -> EngineSettings:
+        """The settings with the admins' live values (cached by engine.settings_store)."""
+        if self.settings.live is None:
+            return self.settings
+        live = self.settings.live(session.connection())
+        return dataclasses.replace(self.settings, case_number_prefix=live["case_number_prefix"],
+                                   case_number_pattern=live["case_number_pattern"], warn_share=live["warn_share"])
 
     @classmethod
     def note_next_due(cls, session: Session, step: Step) -> None:
