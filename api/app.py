@@ -25,6 +25,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(config.API_SETTINGS)
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
+    if app.config["CITYBPM_ENV"] == "production" and app.config["SECRET_KEY"] == config.DEV_SECRET_KEY:
+        raise RuntimeError("set CITYBPM_SECRET_KEY: session cookies must not be signed with the development key")
     app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
     clock.from_environment(os.environ)  # CITYBPM_CLOCK_FILE: a shared virtual clock (simulations, tests)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from engine.db import default_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-secret-change-me"
 
 
 def from_environment(environ=os.environ) -> dict:
@@ -14,7 +15,7 @@ def from_environment(environ=os.environ) -> dict:
     return {
         "CITYBPM_ENV": environ.get("CITYBPM_ENV", "development"),
         "SQLALCHEMY_DATABASE_URI": environ.get("CITYBPM_DATABASE_URL") or default_database_url(instance_dir),
-        "SECRET_KEY": environ.get("CITYBPM_SECRET_KEY", "dev-only-secret-change-me"),
+        "SECRET_KEY": environ.get("CITYBPM_SECRET_KEY", DEV_SECRET_KEY),
         "CITYBPM_CASE_PREFIX": environ.get("CITYBPM_CASE_PREFIX", "CG"),
         "CITYBPM_CASE_NUMBER_PATTERN": environ.get("CITYBPM_CASE_NUMBER_PATTERN", "{prefix}{date:%Y%m%d}{seq:04d}"),
         "CITYBPM_TOKEN_HOURS": float(environ.get("CITYBPM_TOKEN_HOURS", "12")),

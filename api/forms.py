@@ -11,6 +11,7 @@ from api.auth import current_actor
 from api.errors import ApiProblem
 from api.extensions import db
 from api.i18n import language
+from engine.audit import record
 from forms import store
 from forms.permissions import PERMISSIONS, PERMISSION_BOOK, set_node_permissions
 from forms.schema_builder import build_schema
@@ -190,6 +191,8 @@ class Publish(MethodView):
             errors = [{"field": p.get("path"), "component_id": p.get("component_id"),
                        "message": p["message_en"] if en else p["message_zh"]} for p in exc.problems]
             raise ApiProblem(422, "form_invalid", exc.message_zh, exc.message_en, errors) from None
+        record(db.session, actor=current_actor().username, action="form.publish", target_type="form",
+               target_id=f"{key}@{row.version}", before=None, after={"sha256": row.sha256})
         db.session.commit()
         return row
 
@@ -265,7 +268,11 @@ class FieldPermissions(MethodView):
     @blp.response(200, PermissionsSchema)
     def put(self, body, process_key, node_id):
         """设置某环节的字段权限（可编辑 / 只读 / 隐藏） / Set a node's field permissions"""
+        before = PERMISSION_BOOK.for_node(db.session, process_key, node_id)
         set_node_permissions(db.session, process_key, node_id, body["permissions"])
+        record(db.session, actor=current_actor().username, action="field_permission.set", target_type="node",
+               target_id=f"{process_key}/{node_id}", before={"permissions": before},
+               after={"permissions": body["permissions"]})
         db.session.commit()
         current_app.extensions["citybpm_engine"].forms.forget()
         return {"permissions": PERMISSION_BOOK.for_node(db.session, process_key, node_id)}

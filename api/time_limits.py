@@ -1,15 +1,18 @@
 """Time-limit standards (时限标准) and overdue policies, editable by admins."""
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 from sqlalchemy import select
 
+from api.auth import current_actor
 from api.errors import ApiProblem
 from api.extensions import db
 from api.pagination import page_of
 from engine.calendar import TimeUnit
+from engine.audit import record
 from engine.deadlines import LIMIT_STAGES, LIMITS, DeadlinePolicy, OverdueAction, TimeLimit
 
 blp = Blueprint("time_limits", __name__, url_prefix="/api/v1", description="时限标准与超时处理 / Time limits")
@@ -73,14 +76,24 @@ def _refuse_duplicate_standard(row: TimeLimit, body: dict) -> None:
         raise ApiProblem(409, "conflict", "该阶段（及小类）已有时限标准", "a standard for this stage and category exists")
 
 
+def _as_dict(row) -> dict | None:
+    if row is None or row.id is None:
+        return None
+    return {c.name: getattr(row, c.name) for c in row.__table__.columns}
+
+
 def _save(row, body: dict):
     if isinstance(row, TimeLimit):
         _refuse_duplicate_standard(row, body)
+    before = _as_dict(row)
     for name, value in body.items():
         setattr(row, name, value)
     db.session.add(row)
     try:
         db.session.flush()
+        record(db.session, actor=current_actor().username, action=f"{row.__tablename__}.save",
+               target_type=row.__tablename__, target_id=row.id, before=before, after=_as_dict(row),
+               ip=request.remote_addr)
     except Exception as exc:  # unique (stage, category) / (process, node)
         db.session.rollback()
         if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
@@ -126,7 +139,10 @@ class TimeLimitItem(MethodView):
     @blp.response(204)
     def delete(self, limit_id):
         """删除时限标准 / Delete a standard"""
-        db.session.delete(_one(TimeLimit, limit_id))
+        row = _one(TimeLimit, limit_id)
+        record(db.session, actor=current_actor().username, action="time_limit.delete", target_type="time_limit",
+               target_id=limit_id, before=_as_dict(row), after=None, ip=request.remote_addr)
+        db.session.delete(row)
         db.session.commit()
         LIMITS.invalidate()
 
@@ -158,5 +174,9 @@ class Policy(MethodView):
     @blp.response(204)
     def delete(self, policy_id):
         """删除（恢复默认：提醒） / Delete (back to the default: remind)"""
-        db.session.delete(_one(DeadlinePolicy, policy_id))
+        row = _one(DeadlinePolicy, policy_id)
+        record(db.session, actor=current_actor().username, action="deadline_policy.delete",
+               target_type="deadline_policy", target_id=policy_id, before=_as_dict(row), after=None,
+               ip=request.remote_addr)
+        db.session.delete(row)
         db.session.commit()

@@ -132,3 +132,22 @@ def test_field_permissions_rewrite_the_form_and_guard_submissions(api, register_
     api("zbz").ok("POST", f"/tasks/{task['id']}/complete", json={"data": dict(base, accept_opinion="属实")})
     case = api("zbz").ok("GET", f"/cases/{case_no}")
     assert case["variables"]["description"] == "上水井盖破损，存在安全隐患"
+
+
+def test_configuration_changes_are_audited(api):
+    admin = api("admin")
+    path = "/processes/closed_loop/nodes/check/field-permissions"
+    admin.ok("PUT", path, json={"permissions": {"description": "readonly"}})
+    admin.ok("PUT", path, json={"permissions": {}})
+    limits = admin.ok("GET", "/time-limits", params={"stage": "close"})
+    row = limits[0]
+    admin.ok("PUT", f"/time-limits/{row['id']}", json={"stage": "close", "category_code": None, "amount": 2,
+                                                         "unit": "urgent_hours"})
+    admin.ok("PUT", f"/time-limits/{row['id']}", json={"stage": "close", "category_code": None,
+                                                         "amount": row["amount"], "unit": row["unit"]})
+    entries = admin.ok("GET", "/audit", params={"page_size": 100})
+    permission_changes = [e for e in entries if e["action"] == "field_permission.set"]
+    assert permission_changes[1]["after"] == {"permissions": {"description": "readonly"}}
+    limit_changes = [e for e in entries if e["action"] == "time_limit.save" and e["target_id"] == str(row["id"])]
+    assert limit_changes[1]["before"]["amount"] == row["amount"] and limit_changes[1]["after"]["amount"] == 2
+    assert all(e["actor"] == "admin" for e in limit_changes)
