@@ -17,6 +17,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "task.read": ("查看任务", "read tasks"),
     "task.work": ("签收、办理任务", "claim and complete tasks"),
     "task.extend": ("批准延期", "grant extensions"),
+    "task.urge": ("催办", "urge handlers"),
+    "case.terminate": ("终止案件、撤件", "terminate and withdraw cases"),
+    "case.supervise": ("督办", "flag cases for supervision"),
+    "case.merge": ("合并重复案件", "merge duplicate cases"),
     "definition.read": ("查看流程定义", "read process definitions"),
     "definition.deploy": ("部署流程", "deploy processes"),
     "definition.manage": ("停用/启用流程版本、迁移运行中案件", "suspend versions, migrate running cases"),
@@ -68,6 +72,11 @@ BLUEPRINTS: dict[str, tuple[str | None, str | None]] = {
     "catalog": ("catalog.read", "catalog.manage"),
     "evaluation_config": ("evaluation.read", "evaluation.manage"),
     "process_config": ("process.read", "process.configure"),
+    # issue 6: task and case operations (the exceptions below name the stricter ones)
+    "task_ops": ("task.read", "task.work"),
+    "copies": ("task.read", "task.read"),
+    "case_ops": ("case.read", "task.work"),
+    "approvals": ("task.read", "task.work"),
 }
 
 # (endpoint, method) -> permission, where the blueprint's rule is not the right one
@@ -117,10 +126,12 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str]]] = {
                                       "form.publish", "calendar.read", "time_limit.read", "case.read",
                                       "notification.read", "org.read", "catalog.read", "role.read"]),
     "leader": ("领导", "all", sorted(set(_CENTRE + ["case.suspend", "task.extend", "evaluation.read",
-                                                  "delivery.read", "process.read"]))),
-    "shift_leader": ("值班长", "all", sorted(set(_CENTRE + ["case.suspend", "task.extend", "process.read"]))),
-    "acceptor": ("受理员", "all", sorted(_CENTRE)),
-    "dispatcher": ("派遣员", "all", sorted(_CENTRE)),
+                                                  "delivery.read", "process.read", "task.urge", "case.supervise",
+                                                  "case.terminate"]))),
+    "shift_leader": ("值班长", "all", sorted(set(_CENTRE + ["case.suspend", "task.extend", "process.read",
+                                                         "task.urge", "case.terminate", "case.merge"]))),
+    "acceptor": ("受理员", "all", sorted(_CENTRE + ["case.merge", "task.urge"])),
+    "dispatcher": ("派遣员", "all", sorted(_CENTRE + ["task.urge"])),
     "supervisor": ("监督员", "self", sorted(_WORKER + ["case.start"])),
     "handler": ("专业部门处置人员", "org_tree", sorted(_WORKER)),
 }

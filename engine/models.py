@@ -80,6 +80,11 @@ class Instance(Base):
     limit_unit: Mapped[str | None] = mapped_column(String(20))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     variables: Mapped[dict] = mapped_column(default=dict)
+    # 督办: a leader flagged the case for supervision (engine.operations.supervision)
+    supervised_at: Mapped[_dt.datetime | None]
+    supervised_by: Mapped[str | None] = mapped_column(String(100))
+    # 重复案件: the earlier case this one was merged into (engine.operations.duplicates)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     # Deferred: lists and inboxes never need the serialized workflow.
     state: Mapped[str] = mapped_column(Text, deferred=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -99,7 +104,7 @@ class Task(Base):
         Index("ix_task_warn_at", "warn_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id (kind "bpmn")
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
     node_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str | None] = mapped_column(String(200))
@@ -107,7 +112,18 @@ class Task(Base):
     form_key: Mapped[str | None] = mapped_column(String(100))
     form_version: Mapped[int | None]  # the form version the task started with, kept for its lifetime
     assignee: Mapped[str | None] = mapped_column(String(100))
+    # open | waiting (加签: held until the added signers have signed; it cannot be completed meanwhile)
     status: Mapped[str] = mapped_column(String(20), default="open")
+    # bpmn: a READY SpiffWorkflow user task | sign: an added signer's task (加签), not in the workflow state;
+    # it belongs to ``parent_id`` and goes with it
+    kind: Mapped[str] = mapped_column(String(10), default="bpmn")
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    sign_position: Mapped[str | None] = mapped_column(String(10))  # before | after (kind "sign")
+    # 委派: the delegator, who gets the task back once the delegate resolves it (delegation pending → resolved)
+    owner: Mapped[str | None] = mapped_column(String(100))
+    delegation: Mapped[str | None] = mapped_column(String(10))
+    # 加签（后）: the submission, kept until the signers added after it have signed; then the task completes
+    held_data: Mapped[dict | None]
     created_at: Mapped[_dt.datetime]
     due_at: Mapped[_dt.datetime | None]
     warn_at: Mapped[_dt.datetime | None]
@@ -156,3 +172,7 @@ class CaseSequence(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The operation records live with the operations; imported here so every schema user sees them.
+from engine.operations.records import ApprovalRequest, TaskCopy  # noqa: E402,F401

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine.dialects import DIALECTS, citybpm
+from engine.dialects._common import split_list
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,15 @@ class NodeConfig:
     outcome: str | None = None
     lane: str | None = None
     lane_role: str | None = None
+    # (variable, expression) pairs from citybpm:set, in order
+    assignments: tuple[tuple[str, str], ...] = ()
+    report_to: str | None = None
+    # (chosen variable, proposed variable) pairs from citybpm:proposal
+    proposal: tuple[tuple[str, str], ...] = ()
+    sign_mode: str | None = None
+    sign_ratio: float | None = None
+    return_targets: tuple[str, ...] = ()
+    operations: tuple[str, ...] | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -55,7 +65,38 @@ def read_node_config(node: etree._Element, lane: etree._Element | None = None) -
         outcome=settings.get("outcome"),
         lane=lane.get("name") if lane is not None else None,
         lane_role=lane_role,
+        assignments=_pairs(settings.get("assignments"), ";", "="),
+        report_to=settings.get("report_to"),
+        proposal=_pairs(settings.get("proposal"), ",", "="),
+        sign_mode=settings.get("sign_mode"),
+        sign_ratio=_float_or_none(settings.get("sign_ratio")),
+        return_targets=tuple(split_list(settings["return_targets"])) if settings.get("return_targets") else (),
+        operations=tuple(split_list(settings["operations"])) if settings.get("operations") else None,
     )
+
+
+SIGN_MODES = ("all", "any", "ratio", "sequential")
+
+
+def _pairs(text: str | None, separator: str, joiner: str) -> tuple[tuple[str, str], ...]:
+    """"a = x; b = y" → (("a", "x"), ("b", "y")). A malformed part is kept with an empty right side
+    so the lint can name it."""
+    if not text:
+        return ()
+    pairs = []
+    for part in text.split(separator):
+        if not part.strip():
+            continue
+        left, _, right = part.partition(joiner)
+        pairs.append((left.strip(), right.strip()))
+    return tuple(pairs)
+
+
+def _float_or_none(value) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def _int_or_none(value) -> int | None:

@@ -85,6 +85,8 @@ class _OpenTask:
     assignee: str | None
     form_key: str | None
     form_version: int | None
+    status: str
+    kind: str
     candidates: frozenset[tuple[str, str]]
     case: CaseRef
 
@@ -92,7 +94,7 @@ class _OpenTask:
 # Built once (see engine.projection): the open task, its candidates and its case in one statement.
 _OPEN_TASK_WITH_CASE = (
     select(TASKS.c.id, TASKS.c.node_id, TASKS.c.stage, TASKS.c.assignee, TASKS.c.form_key, TASKS.c.form_version,
-           CANDIDATES.c.kind, CANDIDATES.c.value,
+           TASKS.c.status.label("task_status"), TASKS.c.kind.label("task_kind"), CANDIDATES.c.kind, CANDIDATES.c.value,
            INSTANCES.c.id.label("case_id"), INSTANCES.c.case_no, INSTANCES.c.definition_id, INSTANCES.c.version,
            INSTANCES.c.stage.label("case_stage"), INSTANCES.c.state, INSTANCES.c.status, INSTANCES.c.started_by)
     .join(INSTANCES, INSTANCES.c.id == TASKS.c.instance_id)
@@ -211,6 +213,11 @@ class Engine:
         case = task.case
         if case.status != "running":
             raise Conflict("案件已挂账或暂停，恢复后才能办理", "the case is paused; resume it first")
+        if task.kind != "bpmn":
+            raise Conflict("加签任务请用“签署”提交", "an added signer's task is submitted with 'sign'")
+        if task.status != "open" and not on_behalf_of_process:
+            raise Conflict("任务正在等待加签人签署，签署完成后才能办理",
+                           "the task waits for the added signers; complete it once they have signed")
         loaded = self.specs.get_by_id(session, case.definition_id)
         workflow = load_state(case.state, loaded.spec, loaded.subprocess_specs)
         spiff_task = workflow.get_task_from_id(UUID(task_id))
@@ -391,7 +398,7 @@ class Engine:
         case = CaseRef(first.case_id, first.case_no, first.definition_id, first.version, first.case_stage,
                        first.state, first.status, first.started_by)
         return _OpenTask(first.id, first.node_id, first.stage, first.assignee, first.form_key, first.form_version,
-                         candidates, case)
+                         first.task_status, first.task_kind, candidates, case)
 
     @staticmethod
     def _deny(conn, task_id, assignee, candidates, actor, *, exists_: bool):

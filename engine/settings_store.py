@@ -71,7 +71,7 @@ Guard = Callable[[Connection, Any], None]
 @dataclass(frozen=True)
 class Parameter:
     key: str
-    type: str  # string | number | integer | object | list
+    type: str  # string | number | integer | boolean | object | list
     default: Any
     zh: str
     en: str
@@ -145,6 +145,19 @@ def _check_pattern(value, current):
     return value
 
 
+def _share_between(value, low: float, high: float) -> float:
+    number = _number(value)
+    if not low <= number <= high:
+        raise Refused(f"应在 {low:g} 到 {high:g} 之间", f"must be between {low:g} and {high:g}")
+    return number
+
+
+def _boolean(value) -> bool:
+    if not isinstance(value, bool):
+        raise Refused("应为 true 或 false", "must be true or false")
+    return value
+
+
 def _check_warn_share(value, _current):
     value = _number(value)
     if not 0 < value < 1:
@@ -215,6 +228,18 @@ REGISTRY: dict[str, Parameter] = {p.key: p for p in (
     Parameter("hang_max_days", "integer", 365, "挂账最长天数（自然日），到期自动恢复计时",
               "longest 挂账 (hang) in natural days; the clock resumes by itself", _integer_between(1, 3650),
               engine=True),
+    Parameter("extension_max_grants", "integer", 2, "每个任务最多批准延期次数", "most extensions granted per task",
+              _integer_between(0, 10), engine=True),
+    Parameter("extension_max_share", "number", 1.0, "每次延期最多为原时限的倍数（1 = 不超过一个原时限）",
+              "longest single extension as a multiple of the original limit (1 = one original limit)",
+              lambda value, _current: _share_between(value, 0.1, 10), engine=True),
+    Parameter("extension_when_overdue", "boolean", False, "超时后是否仍可申请/批准延期",
+              "whether an overdue task may still be extended", lambda value, _current: _boolean(value),
+              engine=True),
+    Parameter("duplicate_window_hours", "integer", 24,
+              "重复案件判定窗口（小时）：同一网格、同一小类在此时间内的未结案件提示为疑似重复",
+              "duplicate window (hours): an open case in the same grid and 小类 within it is proposed as a "
+              "duplicate", _integer_between(0, 24 * 90), engine=True),
     Parameter("category_code_lengths", "object", {"major": 2, "minor": 2},
               "部件/事件分类编码位数：大类、小类（GB/T 30428 为 2+2；新标准可加长）",
               "category code lengths: major and minor digits (GB/T 30428: 2 + 2; newer standards widen them)",
