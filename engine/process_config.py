@@ -35,19 +35,23 @@ from engine.script_engine import SCRIPT_ENGINE
 from engine.specs import SPECS
 from engine.xmlsafe import parse_xml
 
-# Operation codes a node may offer (DOMAIN §1: 签收, 办结, 转办, 委派, 回退, 加签, 延期, 挂账, 催办, 撤回).
-# Only complete and claim are enforced so far; the others are stored for the operations issue.
+# Operation codes a node may offer (DOMAIN §1–2): which buttons a node shows. 流程配置 may narrow them per node;
+# the BPMN may name a default with citybpm:operations. Codes not here (resolving a delegation, signing as an added
+# signer) follow from a task's state, not from the node.
 OPERATIONS = {
     "complete": ("办结", "complete"),
     "claim": ("签收", "claim"),
+    "unclaim": ("退签", "unclaim"),
     "transfer": ("转办", "transfer"),
     "delegate": ("委派", "delegate"),
-    "return": ("回退", "return"),
+    "return": ("退回", "return to an earlier step"),
     "add_sign": ("加签", "add a signer"),
-    "extend": ("延期", "extend"),
-    "hang": ("挂账", "hang"),
+    "remove_sign": ("减签", "remove an added signer"),
+    "cc": ("抄送", "send a copy"),
+    "extend": ("延期", "request an extension"),
+    "hang": ("挂账", "request 挂账 (hang)"),
     "urge": ("催办", "urge"),
-    "withdraw": ("撤回", "withdraw"),
+    "withdraw": ("撤回", "take back"),
 }
 
 
