@@ -9,11 +9,12 @@ event log and is one transaction with a version check on the case.
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from engine import clock
+from engine import clock, settings_store
 from engine.calendar import TimeUnit
 from engine.deadlines import CasePause
 from engine.errors import Conflict, InvalidData, NotFound
@@ -23,7 +24,6 @@ from engine.projection import CaseRef, deadline_timers, write_versioned
 from engine.subscriptions import publish_case_events
 from engine.timers import TIMERS, TimerKind, add_timers, drop_case_timers, drop_task_timers
 
-MAX_EXTENSIONS = 2
 DEFAULT_MAX_HANG = _dt.timedelta(days=365)  # 挂账 resumes by itself after a year unless told otherwise
 PAUSE_KINDS = {"hang": "挂账", "suspend": "暂停"}
 
@@ -118,9 +118,51 @@ def resume_case(session: Session, case_id: int, actor: Actor, *, calendar, reaso
     return {"due_at": changes.get("due_at"), "paused_work_hours": paused_hours}
 
 
+@dataclass(frozen=True)
+class ExtensionRules:
+    """DOMAIN §1 延期 rules, from the system settings (read when asked and again when granted)."""
+
+    max_grants: int
+    max_share: float
+    when_overdue: bool
+
+    @classmethod
+    def current(cls, conn) -> "ExtensionRules":
+        return cls(int(settings_store.get(conn, "extension_max_grants")),
+                   float(settings_store.get(conn, "extension_max_share")),
+                   bool(settings_store.get(conn, "extension_when_overdue")))
+
+
+def check_extension(conn, task, amount: float | None, now: _dt.datetime) -> tuple[float, float, int]:
+    """Whether ``task`` (a task row with due_at, limit_amount) may be extended by ``amount`` now under the
+    current rules. Returns (amount, original limit, grants so far); raises Conflict or InvalidData."""
+    rules = ExtensionRules.current(conn)
+    if task.due_at is None or task.limit_amount is None:
+        raise Conflict("该任务没有按时限标准计算的期限，不能延期", "the task has no time limit to extend")
+    if now >= task.due_at and not rules.when_overdue:
+        raise Conflict("任务已超时，不能再申请延期", "an overdue task cannot be extended")
+    earlier = extensions_granted(conn, task.id)
+    if earlier >= rules.max_grants:
+        raise Conflict(f"每个任务最多延期 {rules.max_grants} 次", f"at most {rules.max_grants} extensions per task")
+    original = _original_amount(conn, task.id, task.limit_amount)
+    longest = original * rules.max_share
+    amount = min(original, longest) if amount is None else float(amount)
+    if not 0 < amount <= longest:
+        raise InvalidData({"amount": f"延期时长应大于 0 且不超过 {longest:g}（原时限 {original:g} 的 "
+                                     f"{rules.max_share:g} 倍）"},
+                          {"amount": f"must be > 0 and at most {longest:g} ({rules.max_share:g} × the original "
+                                     f"limit {original:g})"})
+    return amount, original, earlier
+
+
+def extensions_granted(conn, task_id: str) -> int:
+    return conn.execute(select(func.count()).where(_EVENTS.c.task_id == task_id,
+                                                   _EVENTS.c.type == "task.extended")).scalar_one()
+
+
 def extend_task(session: Session, task_id: str, actor: Actor, *, calendar, reason: str,
                 amount: float | None = None, warn_share: float = 0.8) -> dict:
-    """An approved extension (延期): at most twice, each at most the original limit, never once overdue."""
+    """An approved extension (延期), within the rules of :class:`ExtensionRules`."""
     now = clock.now()
     conn = session.connection()
     task = conn.execute(select(_TASKS.c.id, _TASKS.c.instance_id, _TASKS.c.node_id, _TASKS.c.created_at,
@@ -131,19 +173,7 @@ def extend_task(session: Session, task_id: str, actor: Actor, *, calendar, reaso
     case = _case(session, task.instance_id)
     if case.status != "running":
         raise Conflict("案件挂账或暂停期间不能延期", "a paused case cannot be extended")
-    if task.due_at is None or task.limit_amount is None:
-        raise Conflict("该任务没有按时限标准计算的期限，不能延期", "the task has no time limit to extend")
-    if now >= task.due_at:
-        raise Conflict("任务已超时，不能再申请延期", "an overdue task cannot be extended")
-    earlier = conn.execute(select(func.count()).where(_EVENTS.c.task_id == task_id,
-                                                      _EVENTS.c.type == "task.extended")).scalar_one()
-    if earlier >= MAX_EXTENSIONS:
-        raise Conflict(f"每个任务最多延期 {MAX_EXTENSIONS} 次", f"at most {MAX_EXTENSIONS} extensions per task")
-    original = _original_amount(conn, task_id, task.limit_amount)
-    amount = original if amount is None else float(amount)
-    if not 0 < amount <= original:
-        raise InvalidData({"amount": f"延期时长应大于 0 且不超过原时限（{original:g}）"},
-                          {"amount": f"must be > 0 and at most the original limit ({original:g})"})
+    amount, original, earlier = check_extension(conn, task, amount, now)
     unit = TimeUnit(task.limit_unit)
     due = calendar.add(task.due_at, amount, unit)
     total = task.limit_amount + amount
