@@ -236,6 +236,10 @@ REGISTRY: dict[str, Parameter] = {p.key: p for p in (
     Parameter("extension_when_overdue", "boolean", False, "超时后是否仍可申请/批准延期",
               "whether an overdue task may still be extended", lambda value, _current: _boolean(value),
               engine=True),
+    Parameter("urge_interval_minutes", "integer", 30,
+              "催办间隔（分钟）：同一任务在此时间内不能再次催办，避免重复打扰办理人",
+              "urge interval (minutes): a task cannot be urged again within it, so nobody is spammed",
+              _integer_between(0, 24 * 60)),
     Parameter("duplicate_window_hours", "integer", 24,
               "重复案件判定窗口（小时）：同一网格、同一小类在此时间内的未结案件提示为疑似重复",
               "duplicate window (hours): an open case in the same grid and 小类 within it is proposed as a "
