@@ -24,6 +24,7 @@ from engine.errors import EngineError
 from engine.identity import SYSTEM, usernames_for
 from engine.models import Definition, Event, Instance, Task, TaskCandidate
 from engine.notifications import notify_everywhere
+from engine.operations.supervision import mark as mark_supervised
 from engine.projection import CaseRef, Step, snapshot, write_step
 from engine.state import load_state
 from engine.timers import TIMERS, TimerKind
@@ -200,7 +201,9 @@ class TimerFirer:
     def _escalate(self, session: Session, task, policy: dict, now: _dt.datetime) -> None:
         conn = session.connection()
         role = policy.get("escalate_to_role") or "leader"
-        self._record(session, task, "case.supervised", now, reason="超时自动督办", role=role)
+        # the same flag and event a leader's 督办 sets (engine.operations.supervision)
+        mark_supervised(conn, task.instance_id, SYSTEM.username, now)
+        self._record(session, task, "case.supervised", now, reason="超时自动督办", role=role, automatic=True)
         leaders = usernames_for(conn, [("role", role)])
         notify_everywhere(conn, leaders, kind="case.supervised", title=f"督办：{task.case_no} “{task.name}”已超时",
                           body=f"到期时间 {_local(task.due_at)}", case_no=task.case_no, task_id=task.id, at=now)
