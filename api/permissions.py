@@ -94,6 +94,14 @@ EXCEPTIONS: dict[tuple[str, str], str | None] = {
     ("process_config.ActivateVersion", "POST"): "definition.manage",
     ("process_config.PlanMigration", "POST"): "definition.manage",
     ("process_config.Migrations", "POST"): "definition.manage",
+    # 延期/挂账 approval, 催办, 督办 (api/approvals.py): approving also needs the kind's own permission
+    # (task.extend or case.suspend), which engine.operations.approvals checks per request
+    ("approvals.Approve", "POST"): "task.read",
+    ("approvals.Reject", "POST"): "task.read",
+    ("approvals.Urge", "POST"): "task.urge",
+    ("approvals.Supervise", "POST"): "case.supervise",
+    ("approvals.LiftSupervision", "POST"): "case.supervise",
+    ("approvals.SupervisedCases", "GET"): "case.read",
 }
 
 READS = ("GET",)
