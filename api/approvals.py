@@ -199,7 +199,7 @@ class Cancel(MethodView):
     @blp.response(200, ApprovalSchema)
     def post(self, request_id):
         """撤销自己待审批的申请 / Cancel your own pending request"""
-        request = approvals.cancel(db.session, request_id, current_actor(), permissions=_permissions())
+        request = approvals.cancel(db.session, request_id, current_actor())
         db.session.commit()
         return present([request])[0]
 

@@ -132,7 +132,7 @@ def approve(session: Session, engine, request_id: int, actor: Actor, *, permissi
 
 def reject(session: Session, request_id: int, actor: Actor, *, permissions: Collection[str],
            note: str) -> ApprovalRequest:
-    request = _visible(session, request_id, actor, permissions)
+    request = _existing(session, request_id)
     _may_decide(request, actor, permissions)
     now = clock.now()
     _close(session, request, actor, now, "rejected", note)
@@ -140,9 +140,9 @@ def reject(session: Session, request_id: int, actor: Actor, *, permissions: Coll
     return request
 
 
-def cancel(session: Session, request_id: int, actor: Actor, *, permissions: Collection[str]) -> ApprovalRequest:
+def cancel(session: Session, request_id: int, actor: Actor) -> ApprovalRequest:
     """The requester takes a pending request back."""
-    request = _visible(session, request_id, actor, permissions)
+    request = _existing(session, request_id)
     if request.requested_by != actor.username:
         raise Forbidden("只有申请人可以撤销申请", "only the requester may cancel the request")
     now = clock.now()
@@ -154,7 +154,7 @@ def cancel(session: Session, request_id: int, actor: Actor, *, permissions: Coll
 
 
 def _decidable(session: Session, request_id: int, actor: Actor, permissions) -> tuple[ApprovalRequest, OpenTask]:
-    request = _visible(session, request_id, actor, permissions)
+    request = _existing(session, request_id)
     _may_decide(request, actor, permissions)
     if request.status != "pending":
         raise Conflict("该申请已处理", "the request has already been decided")
@@ -226,6 +226,14 @@ def _visible(session: Session, request_id: int, actor: Actor, permissions) -> Ap
 
 
 get_request = _visible
+
+
+def _existing(session: Session, request_id: int) -> ApprovalRequest:
+    """A request to act on: the decision itself checks who may (403 rather than a 404 that hides it)."""
+    request = session.get(ApprovalRequest, request_id)
+    if request is None:
+        raise NotFound("申请不存在", "request not found")
+    return request
 
 
 # --- which buttons a task shows ---------------------------------------------------------------------
