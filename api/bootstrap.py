@@ -16,8 +16,11 @@ from engine import clock
 from engine.calendar_store import seed_default_calendar
 from engine.catalog import seed_demo_catalog
 from engine.deployment import SourceFile
+from engine.xmlsafe import parse_xml
 from forms import store
 from forms.definitions import list_forms, load_form
+
+_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 
 
 def publish_shipped_forms() -> list[tuple[str, int, bool]]:
@@ -31,18 +34,46 @@ def publish_shipped_forms() -> list[tuple[str, int, bool]]:
 
 
 def deploy_directory(directory: str) -> list[tuple[str, int, bool]]:
-    """Deploy each shipped ``*.bpmn`` (with the DMN files beside it) under its process id."""
+    """Deploy each shipped top-level ``*.bpmn`` under its file stem, with the files defining the processes
+    it calls (call activities, transitively) and the DMN files beside it. A file only other files call (a
+    dispatch variant) is part of its callers, not a definition of its own: changing it makes a new
+    version of every caller (the sha covers all files)."""
     engine = current_app.extensions["citybpm_engine"]
     results = []
     folder = Path(directory)
     dmn_files = [SourceFile(p.name, p.read_bytes()) for p in sorted(folder.glob("*.dmn"))]
-    for path in sorted(folder.glob("*.bpmn")):
-        files = [SourceFile(path.name, path.read_bytes())] + dmn_files
-        definition, created = engine.deploy(db.session, files, key=path.stem, deployed_by="system",
+    bpmn = {p.name: p.read_bytes() for p in sorted(folder.glob("*.bpmn"))}
+    calls = called_files(bpmn)
+    called = set().union(*calls.values()) if calls else set()
+    for name in bpmn:
+        if name in called:
+            continue
+        files = [SourceFile(name, bpmn[name])] + [SourceFile(n, bpmn[n]) for n in sorted(calls[name])] + dmn_files
+        definition, created = engine.deploy(db.session, files, key=Path(name).stem, deployed_by="system",
                                             form_exists=lambda key: store.form_exists(db.session, key))
         results.append((definition.key, definition.version, created))
     db.session.commit()
     return results
+
+
+def called_files(bpmn: dict[str, bytes]) -> dict[str, set[str]]:
+    """file name → the other files whose processes it calls, directly or through them."""
+    defines, direct = {}, {}
+    for name, content in bpmn.items():
+        root = parse_xml(content)
+        for process_id in root.xpath("//bpmn:process/@id", namespaces=_NS):
+            defines[process_id] = name
+        direct[name] = set(root.xpath("//bpmn:callActivity/@calledElement", namespaces=_NS))
+    result = {}
+    for name in bpmn:
+        seen, todo = set(), list(direct[name])
+        while todo:
+            target = defines.get(todo.pop())
+            if target and target != name and target not in seen:
+                seen.add(target)
+                todo.extend(direct[target])
+        result[name] = seen
+    return result
 
 
 def seed_demo() -> int:

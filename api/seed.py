@@ -25,6 +25,8 @@ ORGS = [
     ("D_SANITATION", "环卫处", "department", "CITY"),
     ("D_GREEN", "园林绿化局", "department", "CITY"),
     ("D_ENFORCE", "城管执法局", "department", "CITY"),
+    ("DIST_B", "西城区", "district", "CITY"),
+    ("ST_XINJIE", "新街口街道", "street", "DIST_B"),
 ]
 
 # unit grids (万米单元网格, 15 digits) served by the territorial units
@@ -32,6 +34,8 @@ DEMO_GRIDS = {
     "DIST_A": ["110101001001001", "110101001001002", "110101001002001", "110101002001001"],
     "ST_HEPING": ["110101001001001", "110101001001002", "110101001002001"],
     "CM_HEPING": ["110101001001001", "110101001001002"],
+    "DIST_B": ["110102001001001", "110102001001002"],
+    "ST_XINJIE": ["110102001001001", "110102001001002"],
 }
 
 # organisation → its leader (a demo user); 东城区 has none, so "the leader above" a district person is the city's
@@ -65,11 +69,17 @@ DEMO_USERS = [
     ("ld", "刘领导（指挥中心领导）", ["leader"], ["CENTRE"]),
     ("swld", "何局长（水务局局长）", ["leader", "handler"], ["D_WATER"]),
     ("gw", "马队长（管网养护队）", ["handler"], ["T_WATER_PIPE"]),
+    # dispatch variants: territorial units (事件先属地) and the coordinating level of 跨区域派遣
+    ("hp", "林街道（和平街道）", ["handler"], ["ST_HEPING"]),
+    ("dcq", "杨东城（东城区处置）", ["handler"], ["DIST_A"]),
+    ("xcq", "黄西城（西城区处置）", ["handler"], ["DIST_B"]),
+    ("sxt", "高协调（市级协调）", ["handler"], ["CITY"]),
 ]
 
 # posts (岗位) of the demo users
 DEMO_POSTS = {"admin": "系统管理员", "jdy": "监督员", "jdy2": "监督员", "sly": "受理员", "zbz": "值班长",
-              "pqy": "派遣员", "rx": "热线接口", "ld": "指挥中心主任", "swld": "局长", "gw": "队长"}
+              "pqy": "派遣员", "rx": "热线接口", "ld": "指挥中心主任", "swld": "局长", "gw": "队长",
+              "sxt": "市级协调员"}
 
 
 # Stage defaults (DOMAIN §1): the centre works in shifts, so its limits run on clock time (紧急工作时);

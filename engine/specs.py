@@ -5,6 +5,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+
 from engine.deployment import ParsedFile, SourceFile, build_parser
 from engine.models import Definition
 from engine.xmlsafe import parse_xml
@@ -61,8 +63,21 @@ class SpecCache:
         parser = build_parser(parsed)
         spec = parser.get_spec(definition.process_id)
         subprocess_specs = parser.get_subprocess_specs(definition.process_id)
+        for process_spec in (spec, *subprocess_specs.values()):
+            _connect_multi_instances(process_spec)
         return LoadedSpec(definition.id, definition.key, definition.process_id, spec, subprocess_specs,
                           {item.filename: item.content for item in definition.files})
+
+
+def _connect_multi_instances(process_spec) -> None:
+    """A multi-instance node collects its instances through a callback SpiffWorkflow connects when it
+    creates the first instance. An instance started before this process parsed the spec (a restart)
+    would complete unseen and the node would wait forever: connect up front, as the spec deserializer does."""
+    for task_spec in process_spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = process_spec.task_specs.get(task_spec.task_spec)
+            if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
 
 
 SPECS = SpecCache()
