@@ -1,7 +1,7 @@
 """流程配置: per-node settings (who, fallback, operations, time limit), suspending versions, migrating cases."""
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
-from api import auth
 from api.auth import current_actor, require_role
 from api.errors import ApiProblem
 from api.extensions import db
@@ -19,7 +18,7 @@ from engine.assignment import ERROR_FALLBACK, MAX_LEVELS, PARAMETERS, StrategyKi
 from engine.audit import Who, record_change
 from engine.deadlines import LIMIT_STAGES
 from engine.identity import Org, Role, User
-from engine.models import Definition, Instance, Task
+from engine.models import Definition, Instance
 from engine.parser import node_config
 
 blp = Blueprint("process_config", __name__, url_prefix="/api/v1",
@@ -493,22 +492,3 @@ class Migrations(MethodView):
         result["refused"] += _not_on_source(missing)
         return result
 
-
-# --- allowed operations: claim and complete -------------------------------------------------------
-
-_GUARDED = {"tasks.Claim": "claim", "tasks.Complete": "complete"}
-
-
-@blp.before_app_request
-def _refuse_disallowed_operations():
-    """A node whose setting leaves out claim or complete refuses them (403) to whoever may otherwise act.
-    Others get what the task endpoints answer (404 / 409), so nothing leaks."""
-    operation = _GUARDED.get(request.endpoint or "")
-    if operation is None or request.method != "POST":
-        return
-    if getattr(g, "actor", None) is None:
-        auth.authenticate()  # this hook may run before the app's own
-    task = db.session.get(Task, (request.view_args or {}).get("task_id", ""))
-    if task is None or not _engine().can_see(task, g.actor):
-        return
-    process_config.check_operation(db.session.connection(), task.instance.definition_id, task.node_id, operation)

@@ -11,13 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.visibility import tasks_visible_to
-from api.auth import current_actor
+from api.auth import current_actor, current_principal
+from api.i18n import pick
 from api.extensions import db
 from api.pagination import page_of
 from engine import clock
 from engine.access import may_act
 from engine.deadlines import Light, light, light_condition
 from engine.models import Instance, Task
+from engine.operations import allowed
 from engine.projection import json_safe
 from forms.permissions import PERMISSION_BOOK, rewrite_for_node, visible_data
 from forms.store import PUBLISHED_FORMS
@@ -39,6 +41,19 @@ class TaskSummarySchema(Schema):
     warn_at = fields.DateTime(allow_none=True)
     light = fields.String(allow_none=True, metadata={"description": "green / yellow / red（无时限为空）"})
     actionable = fields.Boolean()
+    status = fields.String(metadata={"description": "open：可办理；waiting：等待加签人签署"})
+    kind = fields.String(metadata={"description": "bpmn：流程任务；sign：加签任务（签署后交回原任务）"})
+    parent_id = fields.String(allow_none=True, metadata={"description": "加签任务所属的任务"})
+    sign_position = fields.String(allow_none=True, metadata={"description": "before：前加签；after：后加签"})
+    owner = fields.String(allow_none=True, metadata={"description": "委派人（委派中/已交回时）；加签任务：加签的人"})
+    delegation = fields.String(allow_none=True, metadata={"description": "pending：委派中；resolved：已交回委派人"})
+
+
+class OperationSchema(Schema):
+    code = fields.String(metadata={"description": "操作代码，如 transfer、add_sign"})
+    name = fields.String(metadata={"description": "按 Accept-Language 的名称"})
+    name_zh = fields.String()
+    name_en = fields.String()
 
 
 class TaskDetailSchema(TaskSummarySchema):
@@ -46,6 +61,8 @@ class TaskDetailSchema(TaskSummarySchema):
     form = fields.Dict(allow_none=True, metadata={"description": "按本环节权限改写的表单：只读字段标记 readonly，隐藏字段移除"})
     form_version = fields.Integer(allow_none=True)
     field_permissions = fields.Dict(keys=fields.String(), values=fields.String())
+    operations = fields.List(fields.Nested(OperationSchema),
+                             metadata={"description": "当前用户现在可对本任务执行的操作（环节配置、权限与任务状态共同决定）"})
 
 
 class TaskListQuerySchema(Schema):
@@ -73,8 +90,23 @@ class CompleteSchema(Schema):
     data = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)), load_default=dict)
 
 
+# The permission each task operation needs (the API's check; engine.operations.allowed adds the node and the state).
+OPERATION_PERMISSIONS = {code: "task.work" for code in (*allowed.OPERATIONS, *allowed.STATE_OPERATIONS)}
+OPERATION_PERMISSIONS["urge"] = "task.urge"
+
+
 def engine():
     return current_app.extensions["citybpm_engine"]
+
+
+def operations_for(task: Task, spec) -> list[dict]:
+    """What the caller may apply to the task now: exactly the operations that would succeed."""
+    permissions = current_principal().permissions
+    context = allowed.TaskContext(db.session.connection(), task, current_actor(), clock.now(), spec)
+    codes = allowed.available(context, task.instance.definition_id, lambda p: p is None or p in permissions,
+                              lambda code: OPERATION_PERMISSIONS.get(code, "task.work"))
+    return [{"code": code, "name": pick(*allowed.label(code)), "name_zh": allowed.label(code)[0],
+             "name_en": allowed.label(code)[1]} for code in codes]
 
 
 def summary(task: Task) -> dict:
@@ -82,7 +114,9 @@ def summary(task: Task) -> dict:
             "stage": task.stage, "form_key": task.form_key, "assignee": task.assignee,
             "candidates": [f"{c.kind}:{c.value}" for c in task.candidates],
             "created_at": task.created_at, "due_at": task.due_at, "warn_at": task.warn_at,
-            "light": light(clock.now(), task.warn_at, task.due_at), "actionable": True}
+            "light": light(clock.now(), task.warn_at, task.due_at), "actionable": True,
+            "status": task.status, "kind": task.kind, "parent_id": task.parent_id,
+            "sign_position": task.sign_position, "owner": task.owner, "delegation": task.delegation}
 
 
 def open_tasks_of(result) -> list[dict]:
@@ -129,7 +163,8 @@ class TaskDetail(MethodView):
         """任务详情：数据与表单 / A task with its data and form"""
         task = engine().visible_task(db.session, task_id, current_actor())
         workflow = engine().workflow_of(db.session, task.instance)
-        spiff_task = workflow.get_task_from_id(UUID(task.id))
+        # an added signer reads the data of the task they sign for
+        spiff_task = workflow.get_task_from_id(UUID(task.parent_id or task.id))
         detail = summary(task)
         permissions = PERMISSION_BOOK.for_node(db.session, task.instance.definition.key, task.node_id)
         detail["field_permissions"] = permissions
@@ -138,6 +173,8 @@ class TaskDetail(MethodView):
         schema = (PUBLISHED_FORMS.schema(db.session, task.form_key, task.form_version)
                   if task.form_key and task.form_version else None)
         detail["form"] = rewrite_for_node(schema, permissions) if schema else None
+        spec = spiff_task.task_spec if spiff_task is not None else None
+        detail["operations"] = operations_for(task, spec)
         return detail
 
 

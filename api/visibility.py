@@ -1,7 +1,8 @@
 """Who sees which tasks and cases, as SQL filters (never fetch-then-filter in Python).
 
-Everyone sees the tasks they are assigned or a candidate for, and the cases they started,
-took part in or have work in. On top of that the data scope of their roles adds cases by owning
+Everyone sees the tasks they are assigned or a candidate for (an added signer's task and a delegated one are
+assigned to the signer / the delegate), and the cases they started, took part in, have work in or were sent a
+copy of (抄送). On top of that the data scope of their roles adds cases by owning
 organisation: ``org`` (their organisations), ``org_tree`` (… and every organisation below them,
 through the materialised org path), ``all``. A case's owner is the department it was dispatched
 to (``process_instance.org_code``).
@@ -14,6 +15,7 @@ from sqlalchemy import and_, exists, false, or_, select, true
 from engine.identity import Actor
 from engine.org_service import within
 from engine.models import Event, Instance, Task, TaskCandidate
+from engine.operations.records import TaskCopy
 
 
 def _candidate_match(actor: Actor):
@@ -53,7 +55,10 @@ def cases_visible_to(actor: Actor, data_scope: str = "self"):
         return true()
     mine = [Instance.started_by == actor.username,
             exists(select(Task.id).where(Task.instance_id == Instance.id, tasks_visible_to(actor, None))),
-            exists(select(Event.id).where(Event.instance_id == Instance.id, Event.actor == actor.username))]
+            exists(select(Event.id).where(Event.instance_id == Instance.id, Event.actor == actor.username)),
+            # 抄送: a copy lets its recipient read the case (ix_task_copy_recipient_sent_at)
+            exists(select(TaskCopy.id).where(TaskCopy.instance_id == Instance.id,
+                                             TaskCopy.recipient == actor.username))]
     if data_scope == "org" and actor.orgs:
         mine.append(Instance.org_code.in_(sorted(actor.orgs)))
     elif data_scope == "org_tree" and actor.org_paths:

@@ -28,9 +28,11 @@ from SpiffWorkflow.util.task import TaskState
 from engine import case_clock, clock, deployment, expressions, process_start
 from engine.access import is_candidate, may_act
 from engine.case_numbers import DEFAULT_PATTERN, next_case_number
-from engine.errors import Conflict, InvalidData, NotFound, ProcessError
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound, ProcessError
 from engine.identity import Actor
 from engine.models import Definition, Instance, Task
+from engine.operations import signing
+from engine.operations.allowed import check_allowed, node_spec
 from engine.parser import node_config
 from engine.calendar import Calendar
 from engine.calendar_functions import current_calendar, using_calendar
@@ -87,6 +89,7 @@ class _OpenTask:
     form_version: int | None
     status: str
     kind: str
+    delegation: str | None  # 委派: 'pending' while the delegate works on it
     candidates: frozenset[tuple[str, str]]
     case: CaseRef
 
@@ -94,7 +97,8 @@ class _OpenTask:
 # Built once (see engine.projection): the open task, its candidates and its case in one statement.
 _OPEN_TASK_WITH_CASE = (
     select(TASKS.c.id, TASKS.c.node_id, TASKS.c.stage, TASKS.c.assignee, TASKS.c.form_key, TASKS.c.form_version,
-           TASKS.c.status.label("task_status"), TASKS.c.kind.label("task_kind"), CANDIDATES.c.kind, CANDIDATES.c.value,
+           TASKS.c.status.label("task_status"), TASKS.c.kind.label("task_kind"), TASKS.c.delegation,
+           CANDIDATES.c.kind, CANDIDATES.c.value,
            INSTANCES.c.id.label("case_id"), INSTANCES.c.case_no, INSTANCES.c.definition_id, INSTANCES.c.version,
            INSTANCES.c.stage.label("case_stage"), INSTANCES.c.state, INSTANCES.c.status, INSTANCES.c.started_by)
     .join(INSTANCES, INSTANCES.c.id == TASKS.c.instance_id)
@@ -191,6 +195,8 @@ class Engine:
 
     def claim_task(self, session: Session, task_id: str, actor: Actor) -> Task:
         task = self.visible_task(session, task_id, actor)
+        check_allowed(session.connection(), task.instance.definition_id, task.node_id, "claim",
+                      node_spec(self.specs, session, task.instance.definition_id, task.node_id))
         if task.assignee == actor.username:
             return task
         # Conditional UPDATE: of two racing claims exactly one matches the row.
@@ -218,17 +224,24 @@ class Engine:
         if task.status != "open" and not on_behalf_of_process:
             raise Conflict("任务正在等待加签人签署，签署完成后才能办理",
                            "the task waits for the added signers; complete it once they have signed")
+        if task.delegation == "pending" and not on_behalf_of_process:
+            raise Forbidden("委派的任务只能“办理完成”交回委派人，由委派人办结",
+                            "a delegated task is resolved back to its delegator, who completes it")
         loaded = self.specs.get_by_id(session, case.definition_id)
         workflow = load_state(case.state, loaded.spec, loaded.subprocess_specs)
         spiff_task = workflow.get_task_from_id(UUID(task_id))
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict("任务已不在办理中", "the task is no longer open")
+        if not on_behalf_of_process:
+            check_allowed(conn, case.definition_id, task.node_id, "complete", spiff_task.task_spec)
         # The projection mirrors the state it was written with: its open rows are the READY human tasks.
         before = snapshot(workflow)
         if task.form_key and self.forms is not None:
             self._check(self.forms.check_task(conn, form_key=task.form_key, version=task.form_version,
                                               process_key=loaded.key, node_id=task.node_id, submitted=data,
                                               current=spiff_task.data))
+        if not on_behalf_of_process and signing.hold_for_after_signers(conn, task_id, case, data, actor):
+            return CommandResult(case.id, case.case_no, None)  # 加签（后）: completes when the signers have signed
         step = Step(actor.username, clock.now())
         spiff_task.data.update(data)
         self._on_node(spiff_task, case, step)
@@ -398,7 +411,7 @@ class Engine:
         case = CaseRef(first.case_id, first.case_no, first.definition_id, first.version, first.case_stage,
                        first.state, first.status, first.started_by)
         return _OpenTask(first.id, first.node_id, first.stage, first.assignee, first.form_key, first.form_version,
-                         first.task_status, first.task_kind, candidates, case)
+                         first.task_status, first.task_kind, first.delegation, candidates, case)
 
     @staticmethod
     def _deny(conn, task_id, assignee, candidates, actor, *, exists_: bool):

@@ -8,6 +8,7 @@ buttons a client shows are exactly the operations that would succeed.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -32,12 +33,43 @@ class TaskContext:
 Predicate = Callable[[TaskContext], bool]
 _PREDICATES: dict[str, Predicate] = {}
 
+# The modules that register predicates at import. :func:`available` imports them all first, so the answer never
+# depends on which of them some other code happened to import already.
+OPERATION_MODULES = ("handover", "signing", "copies", "going_back", "approvals", "urging")
+_loaded = False
+
+# Operations that follow from a task's state, not from the node (never configurable, always offered):
+# the delegate resolving a delegation, an added signer signing.
+STATE_OPERATIONS = {
+    "resolve": ("办理完成（交回委派人）", "resolve (hand back to the delegator)"),
+    "sign": ("签署", "sign"),
+}
+
 
 def register(operation: str, predicate: Predicate) -> None:
     """Say when ``operation`` applies to a task (called once, at import, by the module that implements it)."""
-    if operation not in OPERATIONS:
+    if operation not in OPERATIONS and operation not in STATE_OPERATIONS:
         raise ValueError(f"unknown operation {operation!r}: add it to engine.process_config.OPERATIONS")
     _PREDICATES[operation] = predicate
+
+
+def load_operation_modules() -> None:
+    """Import every operation module once (each registers its predicates)."""
+    global _loaded
+    if not _loaded:
+        for name in OPERATION_MODULES:
+            importlib.import_module(f"engine.operations.{name}")
+        _loaded = True
+
+
+def node_spec(specs, session, definition_id: int, node_id: str):
+    """The SpiffWorkflow task spec of a node (main process or a subprocess), or None."""
+    loaded = specs.get_by_id(session, definition_id)
+    for spec in (loaded.spec, *loaded.subprocess_specs.values()):
+        found = spec.task_specs.get(node_id)
+        if found is not None:
+            return found
+    return None
 
 
 def offered(conn: Connection, definition_id: int, node_id: str, spec=None) -> tuple[str, ...]:
@@ -62,10 +94,16 @@ def available(context: TaskContext, definition_id: int, has_permission: Callable
               permission_of: Callable[[str], str]) -> list[str]:
     """The operations ``context.actor`` may apply to the task now: offered by the node, permitted to the
     caller (``permission_of(code)`` names the permission an operation needs) and applicable in the task's
-    state. Operations no module has registered yet are left out."""
-    codes = offered(context.conn, definition_id, context.task.node_id, context.spec)
+    state. State operations (``STATE_OPERATIONS``) come last, whatever the node offers."""
+    load_operation_modules()
+    codes = offered(context.conn, definition_id, context.task.node_id, context.spec) + tuple(STATE_OPERATIONS)
     return [code for code in codes
             if code in _PREDICATES and has_permission(permission_of(code)) and _PREDICATES[code](context)]
+
+
+def label(code: str) -> tuple[str, str]:
+    """(zh, en) name of an operation code."""
+    return OPERATIONS.get(code) or STATE_OPERATIONS.get(code) or (code, code)
 
 
 def process_key(conn: Connection, definition_id: int) -> str | None:
