@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine import case_clock, clock, deployment, expressions, process_start
+from engine import case_clock, clock, deployment, expressions, node_effects, process_start
 from engine.access import is_candidate, may_act
 from engine.case_numbers import DEFAULT_PATTERN, next_case_number
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound, ProcessError
@@ -244,13 +244,15 @@ class Engine:
             return CommandResult(case.id, case.case_no, None)  # 加签（后）: completes when the signers have signed
         step = Step(actor.username, clock.now())
         spiff_task.data.update(data)
-        self._on_node(spiff_task, case, step)
         try:
+            reporters = node_effects.on_submit(spiff_task, data, actor.username, case.id, step)
+            self._on_node(spiff_task, case, step)
             spiff_task.run()
         except (WorkflowException, expressions.ExpressionError) as exc:
             raise ProcessError(f"流程执行出错：{exc}", f"the process failed: {exc}") from None
         step.record(case.id, "task.completed", task_id=task_id, node_id=task.node_id, stage=task.stage, data=data)
         self.advance(workflow, case, step)
+        node_effects.record_closed_reporters(reporters, spiff_task, case.id, step)
         try:
             open_tasks = write_step(conn, workflow, case, step, before, self.planner(session),
                                     completed=frozenset({task_id}), forms=self.forms)
@@ -438,7 +440,8 @@ class Engine:
 
     @staticmethod
     def _on_node(task, case: CaseRef, step: Step) -> None:
-        """Called before each node runs: counters, the stage reached, the end reached."""
+        """Called before each node runs: citybpm:set, counters, the stage reached, the end reached."""
+        node_effects.apply_assignments(task)
         config = node_config(task.task_spec)
         if config.increment:
             value = int(task.data.get(config.increment) or 0) + 1
