@@ -80,6 +80,7 @@ def lint_bpmn(root: etree._Element, filename: str | None,
     _assignees(root, report)
     _processes(root, report)
     _dangling_flows(root, report)
+    _node_attributes(root, report)
     return report.sorted()
 
 
@@ -287,6 +288,41 @@ def _dangling_flows(root: etree._Element, report: _Report) -> None:
                  else f"顺序流{_zh(flow)}没有{end_zh}：请删除这条连线后重新连接。"),
                 f"Sequence flow {_en(flow)} has a {end_en} ({attribute}='{ref}') that does not exist.",
             )
+
+
+def _node_attributes(root: etree._Element, report: _Report) -> None:
+    # citybpm:set / reportTo / proposal (engine.node_effects): a mistake here fails only when the node runs
+    user_tasks = {t.get("id") for t in root.iter(_b("userTask"))}
+    for element in root.iter(etree.Element):
+        text = element.get(f"{{{CITYBPM}}}set")
+        for part in (text or "").split(";"):
+            if not part.strip():
+                continue
+            variable, _, expression = (x.strip() for x in part.partition("="))
+            reason = None if variable.isidentifier() else "没有变量名 / no variable name"
+            if reason is None:
+                try:
+                    compile_expression(expression)
+                except ExpressionError as exc:
+                    reason = f"{expression_reason_zh(exc.reason)} / {exc.reason}"
+            if reason:
+                report.add("lint.bad_set", element,
+                           f"{_zh(element)}的赋值 citybpm:set“{part.strip()}”无法使用（{reason}）：请写成 变量 = 表达式，多个用分号隔开。",
+                           f"{_en(element)} has an unusable citybpm:set part '{part.strip()}' ({reason}): "
+                           "write var = expression; var2 = expression.")
+        target = element.get(f"{{{CITYBPM}}}reportTo")
+        if target is not None and target.strip() not in user_tasks:
+            report.add("lint.bad_report_to", element,
+                       f"{_zh(element)}的 citybpm:reportTo“{target}”不是本文件中的用户任务：请填写主办任务的节点标识。",
+                       f"{_en(element)} reports to '{target}', which is not a user task in this file.")
+        proposal = element.get(f"{{{CITYBPM}}}proposal")
+        for part in (proposal or "").split(","):
+            chosen, joiner, proposed = (x.strip() for x in part.partition("="))
+            if part.strip() and not (joiner and chosen.isidentifier() and proposed.isidentifier()):
+                report.add("lint.bad_proposal", element,
+                           f"{_zh(element)}的 citybpm:proposal“{part.strip()}”格式不对：请写成 选定变量=建议变量，多个用逗号隔开。",
+                           f"{_en(element)} has a malformed citybpm:proposal part '{part.strip()}': "
+                           "write chosen=proposed, chosen2=proposed2.")
 
 
 # ---------------------------------------------------------------- DMN

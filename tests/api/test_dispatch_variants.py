@@ -179,3 +179,26 @@ def test_multi_dispatch_without_departments_is_refused(api):
     response = api("pqy").post(f"/tasks/{task['id']}/complete", json={"data": {"dispatch_mode": "multi"}})
     assert response.status_code == 422, response.text
     assert "departments" in response.text
+
+
+BAD_ATTRIBUTES = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:citybpm="http://citybpm.dev/schema/1.0/bpmn" id="d" targetNamespace="http://citybpm.dev">
+  <bpmn:process id="bad_attributes" isExecutable="true">
+    <bpmn:startEvent id="start" citybpm:set="= 1; ok = 2"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
+    <bpmn:userTask id="work" name="办理" citybpm:set="x = (1 +" citybpm:reportTo="nowhere"
+                   citybpm:proposal="department" candidateGroups="handler"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>""".replace('candidateGroups', 'citybpm:candidateGroups')
+
+
+def test_malformed_node_attributes_are_refused_at_deploy_naming_the_element(api):
+    from tests.api.test_definitions_api import upload
+
+    response = upload(api("admin"), BAD_ATTRIBUTES.encode())
+    assert response.status_code == 422, response.text
+    found = sorted((p["code"], p["element_id"]) for p in response.json()["errors"])
+    assert found == [("lint.bad_proposal", "work"), ("lint.bad_report_to", "work"), ("lint.bad_set", "start"),
+                     ("lint.bad_set", "work")]
