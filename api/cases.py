@@ -18,6 +18,7 @@ from engine.models import Event, Instance
 from engine import clock
 from engine.deadlines import Light, light, light_condition
 from engine.runtime import CommandResult
+from engine.operations import duplicates
 from engine.stages import stage_name
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案件 / Cases")
@@ -48,6 +49,7 @@ class CaseSchema(Schema):
     warn_at = fields.DateTime(allow_none=True)
     light = fields.Method("_light")
     rework_count = fields.Method("_rework_count")
+    merged_into_id = fields.Integer(allow_none=True, metadata={"description": "重复案件：被合并到的案件 id"})
 
     def _light(self, case):
         return light(clock.now(), case.warn_at, case.due_at) if case.status == "running" else None
@@ -62,6 +64,19 @@ class CaseSchema(Schema):
 class CaseDetailSchema(CaseSchema):
     variables = fields.Dict()
     open_tasks = fields.List(fields.Nested(TaskSummarySchema))
+
+
+class PossibleDuplicateSchema(Schema):
+    case_no = fields.String()
+    status = fields.String()
+    stage = fields.String(allow_none=True)
+    started_at = fields.DateTime()
+    address = fields.String(allow_none=True)
+
+
+class StartedCaseSchema(CaseDetailSchema):
+    possible_duplicates = fields.List(fields.Nested(PossibleDuplicateSchema), metadata={
+        "description": "疑似重复：同网格、同小类、时间窗口（系统参数 duplicate_window_hours）内的在办案件"})
 
 
 class CaseListQuerySchema(Schema):
@@ -129,8 +144,8 @@ class Cases(MethodView):
 
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(StartCaseSchema)
-    @blp.response(201, CaseDetailSchema)
-    @blp.alt_response(200, schema=CaseDetailSchema, description="同一 Idempotency-Key 的重试返回原案件 / a retry returns the same case")
+    @blp.response(201, StartedCaseSchema)
+    @blp.alt_response(200, schema=StartedCaseSchema, description="同一 Idempotency-Key 的重试返回原案件 / a retry returns the same case")
     def post(self, headers, body):
         """上报问题，启动案件；支持 Idempotency-Key / Start a case (honours Idempotency-Key)"""
         result = engine().start_case(db.session, body["process_key"], body["variables"], current_actor(),
@@ -138,6 +153,7 @@ class Cases(MethodView):
         db.session.commit()
         case = db.session.get(Instance, result.case_id)
         case.open_tasks = open_tasks_of(result)
+        case.possible_duplicates = duplicates.possible_duplicates(db.session.connection(), case.id)
         return case, 201 if result.created else 200
 
 
