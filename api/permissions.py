@@ -94,6 +94,13 @@ EXCEPTIONS: dict[tuple[str, str], str | None] = {
     ("process_config.ActivateVersion", "POST"): "definition.manage",
     ("process_config.PlanMigration", "POST"): "definition.manage",
     ("process_config.Migrations", "POST"): "definition.manage",
+    # issue 6, case operations (api/case_operations.py). 撤件 needs only case.start: the engine lets the reporter
+    # withdraw before filing and anyone holding case.terminate (the centre) at any time.
+    ("case_ops.Terminate", "POST"): "case.terminate",
+    ("case_ops.WithdrawCase", "POST"): "case.start",
+    ("case_ops.Merge", "POST"): "case.merge",
+    ("case_ops.ReturnTargets", "GET"): "task.read",
+    ("case_ops.Done", "GET"): "task.read",
     # 延期/挂账 approval, 催办, 督办 (api/approvals.py): approving also needs the kind's own permission
     # (task.extend or case.suspend), which engine.operations.approvals checks per request
     ("approvals.Approve", "POST"): "task.read",

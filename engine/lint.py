@@ -78,6 +78,7 @@ def lint_bpmn(root: etree._Element, filename: str | None,
     _timers(root, report)
     _forms(root, report, form_exists)
     _assignees(root, report)
+    _countersign_and_returns(root, report)
     _processes(root, report)
     _dangling_flows(root, report)
     _node_attributes(root, report)
@@ -235,6 +236,57 @@ def _assignees(root: etree._Element, report: _Report) -> None:
             f"User task {_en(task)} has nobody to assign: set assignee, candidateUsers or candidateGroups, "
             "or place it in a lane with a name or citybpm:role.",
         )
+
+
+SIGN_MODES = ("all", "any", "ratio", "sequential")  # engine.operations.countersign
+
+
+def _countersign_and_returns(root: etree._Element, report: _Report) -> None:
+    """citybpm:signMode/signRatio on multi-instance user tasks; citybpm:returnTargets naming real nodes."""
+    node_ids = {e.get("id") for e in root.iter(etree.Element) if e.get("id")}
+    for element in root.iter(etree.Element):
+        mode = element.get(f"{{{CITYBPM}}}signMode")
+        if mode is not None:
+            _sign_mode(element, mode.strip(), report)
+        targets = element.get(f"{{{CITYBPM}}}returnTargets")
+        unknown = [t for t in re.split(r"[,\s]+", targets or "") if t and t not in node_ids]
+        if unknown:
+            report.add("lint.unknown_return_target", element,
+                       f"{_zh(element)}的退回环节(citybpm:returnTargets)中“{'、'.join(unknown)}”不存在：请填写本流程中用户任务的 id。",
+                       f"{_en(element)} names unknown return targets {', '.join(unknown)} in citybpm:returnTargets.")
+
+
+def _sign_mode(element: etree._Element, mode: str, report: _Report) -> None:
+    loop = element.find(_b("multiInstanceLoopCharacteristics"))
+    if etree.QName(element).localname != "userTask" or loop is None:
+        report.add("lint.sign_mode_not_multi_instance", element,
+                   f"{_zh(element)}设置了会签方式(citybpm:signMode)，但它不是多实例用户任务：请设为多实例，或去掉该属性。",
+                   f"{_en(element)} has citybpm:signMode but is not a multi-instance user task.")
+        return
+    if mode not in SIGN_MODES:
+        report.add("lint.unknown_sign_mode", element,
+                   f"{_zh(element)}的会签方式“{mode}”无效：应为 all（全部同意）、any（或签）、ratio（按比例）"
+                   "或 sequential（依次）。",
+                   f"{_en(element)} has unknown citybpm:signMode '{mode}' (all, any, ratio or sequential).")
+        return
+    if mode == "ratio":
+        try:
+            ratio = float(element.get(f"{{{CITYBPM}}}signRatio") or "")
+        except ValueError:
+            ratio = None
+        if ratio is None or not 0 < ratio <= 1:
+            report.add("lint.sign_ratio", element,
+                       f"{_zh(element)}按比例会签，但通过比例(citybpm:signRatio)缺失或无效：应为大于 0、不超过 1 的小数，如 0.6。",
+                       f"{_en(element)} uses signMode 'ratio' without a valid citybpm:signRatio (0 < ratio <= 1).")
+    sequential = (loop.get("isSequential") or "").strip().lower() in _TRUE
+    if mode == "sequential" and not sequential:
+        report.add("lint.sign_sequential", element,
+                   f"{_zh(element)}为依次会签，但多实例不是串行：请设置 isSequential=\"true\"。",
+                   f"{_en(element)} uses signMode 'sequential' but its multi-instance is not sequential.")
+    if loop.find(_b("completionCondition")) is not None:
+        report.add("lint.sign_mode_condition", element,
+                   f"{_zh(element)}同时设置了会签方式和完成条件(completionCondition)：会签方式自行判断何时结束，请去掉完成条件。",
+                   f"{_en(element)} has both citybpm:signMode and a completionCondition; remove the condition.")
 
 
 def _processes(root: etree._Element, report: _Report) -> None:

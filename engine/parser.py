@@ -8,6 +8,7 @@ Camunda Modeler and bpmn-js work unchanged.
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.specs.defaults import NoneTask
@@ -17,6 +18,9 @@ from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from engine.dialects import camunda, citybpm, flowable
 from engine.node_config import NodeConfig, read_node_config
 from engine.timer_expressions import normalize_timer_expression
+
+# The completion condition of a 会签 node (citybpm:signMode): set by engine.operations.countersign
+SIGN_DONE_VARIABLE = "citybpm_sign_done"
 
 NAMESPACES = {
     **CamundaParser().namespaces,
@@ -34,6 +38,13 @@ class CityProcessParser(ProcessParser):
             # With boundary events the parser returns a split wrapper; the node's own spec has its id.
             own_spec = self.spec.task_specs.get(node.get("id"), task_spec)
             own_spec.citybpm = read_node_config(node, self._lane_of(node))
+            # a multi-instance node's instances run a "<id> [child]" spec: they are the node for people
+            child_spec = self.spec.task_specs.get(f"{node.get('id')} [child]")
+            if child_spec is not None:
+                child_spec.citybpm = own_spec.citybpm
+                if own_spec.citybpm.sign_mode and isinstance(own_spec, MultiInstanceTask):
+                    # 会签: engine.operations.countersign decides and leaves its decision in this variable
+                    own_spec.condition = SIGN_DONE_VARIABLE
             _normalise_timer(own_spec)
         return task_spec
 

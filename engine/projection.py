@@ -86,7 +86,8 @@ class Snapshot:
 
 
 def snapshot(workflow) -> Snapshot:
-    return Snapshot({str(t.id): t.task_spec.name for t in human_tasks(workflow)}, pending_bpmn_timers(workflow))
+    return Snapshot({str(t.id): node_config(t.task_spec).node_id for t in human_tasks(workflow)},
+                    pending_bpmn_timers(workflow))
 
 
 EMPTY = Snapshot({}, {})
@@ -216,7 +217,7 @@ def task_row(task, case: CaseRef, step: Step, planner: "DeadlinePlanner", forms=
     task_id = str(task.id)
     form_version = (forms.version_for(planner.conn, config.form_key, config.form_version)
                     if forms is not None and config.form_key else config.form_version)
-    row = dict(id=task_id, instance_id=case.id, node_id=task.task_spec.name,
+    row = dict(id=task_id, instance_id=case.id, node_id=config.node_id,
                name=config.name or task.task_spec.bpmn_name, stage=config.stage, form_key=config.form_key,
                form_version=form_version,
                assignee=assignment.assignee, status="open", created_at=step.now,

@@ -31,7 +31,7 @@ from engine.case_numbers import DEFAULT_PATTERN, next_case_number
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound, ProcessError
 from engine.identity import Actor
 from engine.models import Definition, Instance, Task
-from engine.operations import signing
+from engine.operations import countersign, going_back, signing
 from engine.operations.allowed import check_allowed, node_spec
 from engine.parser import node_config
 from engine.calendar import Calendar
@@ -247,6 +247,7 @@ class Engine:
         try:
             reporters = node_effects.on_submit(spiff_task, data, actor.username, case.id, step)
             self._on_node(spiff_task, case, step)
+            countersign.on_submit(spiff_task, data, actor.username, case.id, step, automatic=on_behalf_of_process)
             spiff_task.run()
         except (WorkflowException, expressions.ExpressionError) as exc:
             raise ProcessError(f"流程执行出错：{exc}", f"the process failed: {exc}") from None
@@ -465,7 +466,8 @@ class Engine:
         except (WorkflowException, expressions.ExpressionError) as exc:
             raise ProcessError(f"流程执行出错：{exc}", f"the process failed: {exc}") from None
         if self.settings.prune:
-            prune_history(workflow)
+            # keep what 退回/撤回 may re-open (the latest completion of each user task)
+            prune_history(workflow, keep=going_back.keep_for_return(workflow))
 
 
 class _Lazy:
