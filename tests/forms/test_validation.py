@@ -13,7 +13,7 @@ CLOSED_LOOP_FORMS = {
     "closed_loop_dispatch", "closed_loop_handle", "closed_loop_feedback", "closed_loop_check",
     "closed_loop_close",
 }
-ALLOWED_TYPES = {"text", "textfield", "textarea", "number", "select", "radio", "checkbox",
+ALLOWED_TYPES = {"text", "textfield", "textarea", "number", "select", "radio", "checkbox", "checklist",
                  "datetime", "filepicker"}
 
 
