@@ -96,7 +96,10 @@ def available(context: TaskContext, definition_id: int, has_permission: Callable
     caller (``permission_of(code)`` names the permission an operation needs) and applicable in the task's
     state. State operations (``STATE_OPERATIONS``) come last, whatever the node offers."""
     load_operation_modules()
-    codes = offered(context.conn, definition_id, context.task.node_id, context.spec) + tuple(STATE_OPERATIONS)
+    if getattr(context.task, "kind", "bpmn") == "sign":
+        codes = ("sign",)  # an added signer's task is only ever signed
+    else:
+        codes = offered(context.conn, definition_id, context.task.node_id, context.spec) + tuple(STATE_OPERATIONS)
     return [code for code in codes
             if code in _PREDICATES and has_permission(permission_of(code)) and _PREDICATES[code](context)]
 
