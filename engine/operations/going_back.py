@@ -319,9 +319,11 @@ def _reset_and_write(engine: "Engine", session: Session, workflow, case: CaseRef
                      assignee: str | None) -> None:
     conn = session.connection()
     before = snapshot(workflow)
-    workflow.reset_from_task_id(target.id, data=data)
-    engine.advance(workflow, case, step)
+    workflow.reset_from_task_id(target.id, data=copy.deepcopy(data))
     reopened = workflow.get_task_from_id(target.id)
+    # the reset merges the (older) parent's data over ours, in place: ours wins
+    reopened.data.update(copy.deepcopy(data))
+    engine.advance(workflow, case, step)
     if reopened.state != TaskState.READY:
         raise Conflict("目标环节无法重新打开", "the target step could not be re-opened")
     try:
