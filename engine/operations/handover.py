@@ -1,6 +1,6 @@
 """签收/退签, 转办 and 委派: operations that change who holds a task, never the flow.
 
-Who may do what (documented in the README's task-operations section):
+Who may do what:
 
 - 签收 (claim): a candidate of an unclaimed task (Engine.claim_task).
 - 退签 (unclaim): the assignee gives the task back to its candidates; refused when it has none (nobody could
