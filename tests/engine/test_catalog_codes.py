@@ -150,7 +150,8 @@ def test_settings_default_set_and_cached(session):
     SETTINGS.invalidate()
     assert settings_store.engine_settings_from(session.connection()) == {
         "case_number_prefix": "CG", "case_number_pattern": "{prefix}{date:%Y%m%d}{seq:04d}",
-        "warn_share": 0.6, "hang_max_days": 365}
+        "warn_share": 0.6, "hang_max_days": 365, "extension_max_grants": 2, "extension_max_share": 1.0,
+        "extension_when_overdue": False, "duplicate_window_hours": 24}
     with pytest.raises(UnknownSetting):
         settings_store.get(session.connection(), "nope")
 
