@@ -153,7 +153,9 @@ class Event(Base):
 
     __tablename__ = "event"
     __table_args__ = (Index("ix_event_instance_id_id", "instance_id", "id"),
-                      Index("ix_event_type_at", "type", "at"))
+                      Index("ix_event_type_at", "type", "at"),
+                      # 已办: what one person completed, newest first
+                      Index("ix_event_actor_type_id", "actor", "type", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))

@@ -12,6 +12,7 @@ import datetime as _dt
 from collections.abc import Collection
 
 from sqlalchemy import case, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import clock, settings_store
@@ -40,7 +41,7 @@ def request_extension(session: Session, engine, task_id: str, actor: Actor, *, r
     task = _requestable(session, engine, task_id, actor, "extension")
     amount, _original, _granted = check_extension(conn, task, amount, now)
     if _pending(conn, "extension", task_id=task.id):
-        raise Conflict("该任务已有待审批的延期申请", "the task already has a pending extension request")
+        raise Conflict(*DUPLICATE_REQUEST["extension"])
     return _create(session, task, actor, now, "extension", reason, amount=amount)
 
 
@@ -51,7 +52,7 @@ def request_hang(session: Session, engine, task_id: str, actor: Actor, *, reason
     task = _requestable(session, engine, task_id, actor, "hang")
     until = _check_until(conn, until, now)
     if _pending(conn, "hang", case_id=task.case.id):
-        raise Conflict("该案件已有待审批的挂账申请", "the case already has a pending 挂账 request")
+        raise Conflict(*DUPLICATE_REQUEST["hang"])
     return _create(session, task, actor, now, "hang", reason, until=until)
 
 
@@ -76,13 +77,22 @@ def _check_until(conn, until: _dt.datetime | None, now: _dt.datetime) -> _dt.dat
     return until
 
 
+DUPLICATE_REQUEST = {
+    "extension": ("该任务已有待审批的延期申请", "the task already has a pending extension request"),
+    "hang": ("该案件已有待审批的挂账申请", "the case already has a pending 挂账 request"),
+}
+
+
 def _create(session: Session, task: OpenTask, actor: Actor, now, kind: str, reason: str, **values) -> ApprovalRequest:
     conn = session.connection()
     request = ApprovalRequest(instance_id=task.case.id, task_id=task.id, node_id=task.node_id, kind=kind,
                               status="pending", reason=reason, requested_by=actor.username, requested_at=now,
                               **values)
     session.add(request)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent request for the same task (延期) or case (挂账) won
+        raise Conflict(*DUPLICATE_REQUEST[kind]) from None
     until = values.get("until")
     record(conn, task.case, f"{kind}.requested", actor, now, task_id=task.id, node_id=task.node_id,
            request_id=request.id, reason=reason, amount=values.get("amount"),
@@ -151,6 +161,17 @@ def cancel(session: Session, request_id: int, actor: Actor) -> ApprovalRequest:
            f"{request.kind}.cancelled", actor, now, task_id=request.task_id, node_id=request.node_id,
            request_id=request.id)
     return request
+
+
+def close_pending_of_case(conn, case_id: int, actor: str, now, note: str) -> list[tuple[int, str]]:
+    """A case that ends (terminated, withdrawn, merged) leaves no request waiting: each pending one is
+    cancelled with ``note``. Returns (request id, kind) of those closed, for the caller's events."""
+    closed = conn.execute(select(_REQUESTS.c.id, _REQUESTS.c.kind).where(_REQUESTS.c.instance_id == case_id,
+                                                                       _REQUESTS.c.status == "pending")).all()
+    if closed:
+        conn.execute(update(_REQUESTS).where(_REQUESTS.c.id.in_([r.id for r in closed]))
+                     .values(status="cancelled", decided_by=actor, decided_at=now, decision_note=note))
+    return [(r.id, r.kind) for r in closed]
 
 
 def _decidable(session: Session, request_id: int, actor: Actor, permissions) -> tuple[ApprovalRequest, OpenTask]:

@@ -20,6 +20,7 @@ from engine import clock
 from engine.case_clock import _PAUSES
 from engine.errors import Conflict, Forbidden
 from engine.identity import Actor
+from engine.operations.approvals import close_pending_of_case
 from engine.projection import INSTANCES, TASKS, CaseRef, Step, snapshot, write_step
 from engine.state import load_state
 from engine.timers import drop_case_timers
@@ -43,6 +44,8 @@ def end_case(engine, session: Session, case_id: int, actor: Actor, *, status: st
     now = clock.now()
     step = Step(actor.username, now)
     step.record(case.id, event, reason=reason, **event_data)
+    for request_id, kind in close_pending_of_case(conn, case.id, actor.username, now, note="案件已结束"):
+        step.record(case.id, f"{kind}.cancelled", request_id=request_id, reason="案件已结束")
     for signer in conn.execute(select(TASKS.c.id, TASKS.c.node_id).where(TASKS.c.instance_id == case.id,
                                                                           TASKS.c.kind != "bpmn")):
         step.record(case.id, "task.cancelled", task_id=signer.id, node_id=signer.node_id)  # goes with its parent

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from sqlalchemy import Float, ForeignKey, Index, String
+from sqlalchemy import Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base
@@ -36,6 +36,13 @@ class ApprovalRequest(Base):
     __table_args__ = (
         # the approvers' list: pending requests of a kind, oldest first
         Index("ix_approval_request_status_kind_requested", "status", "kind", "requested_at"),
+        # one pending 延期 request per task, one pending 挂账 request per case: two racing requests, one wins
+        Index("uq_approval_request_pending_extension", "task_id", unique=True,
+              sqlite_where=text("status = 'pending' AND kind = 'extension'"),
+              postgresql_where=text("status = 'pending' AND kind = 'extension'")),
+        Index("uq_approval_request_pending_hang", "instance_id", unique=True,
+              sqlite_where=text("status = 'pending' AND kind = 'hang'"),
+              postgresql_where=text("status = 'pending' AND kind = 'hang'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

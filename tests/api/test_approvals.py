@@ -213,3 +213,46 @@ def test_approved_hang_can_be_resumed_by_hand(api, disposal, virtual_clock):
     resumed = api("zbz").ok("POST", f"/cases/{case_no}/resume", json={"reason": "提前完工"})
     assert resumed["status"] == "running"
     assert due_of(api("sw").task_for(case_no, "handle")) - due_of(task) == dt.timedelta(hours=6)
+
+
+def test_the_database_keeps_one_pending_extension_per_task(app, disposal):
+    """Two racing requests both pass the code's check; the partial unique index lets only one in."""
+    from sqlalchemy.exc import IntegrityError
+
+    from api.extensions import db
+    from engine import clock
+    from engine.models import Task
+    from engine.operations.records import ApprovalRequest
+
+    _case_no, task = disposal
+    with app.app_context():
+        row = db.session.get(Task, task["id"])
+
+        def pending():
+            return ApprovalRequest(instance_id=row.instance_id, task_id=row.id, node_id="handle", kind="extension",
+                                   status="pending", reason="x", requested_by="sw", requested_at=clock.now())
+        db.session.add(pending())
+        db.session.flush()
+        db.session.add(pending())
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+        # once decided, a new pending request is fine
+        first = pending()
+        db.session.add(first)
+        db.session.flush()
+        first.status = "rejected"
+        db.session.add(pending())
+        db.session.flush()
+        db.session.rollback()
+
+
+def test_ending_the_case_cancels_its_pending_requests(api, disposal):
+    case_no, task = disposal
+    api("sw").ok("POST", f"/tasks/{task['id']}/claim")
+    request = api("sw").ok("POST", f"/tasks/{task['id']}/extension-requests", 201, json={"reason": "管材未到货"})
+    api("ld").ok("POST", f"/cases/{case_no}/terminate", json={"reason": "重复上报"})
+    assert api("zbz").ok("GET", f"/approvals/{request['id']}")["status"] == "cancelled"
+    history = api("ld").ok("GET", f"/cases/{case_no}/events", params={"page_size": 100})
+    assert any(e["type"] == "extension.cancelled" and e["data"]["request_id"] == request["id"] for e in history)
+    assert api("zbz").post(f"/approvals/{request['id']}/approve", json={"note": "同意"}).status_code == 409
