@@ -35,6 +35,7 @@ class TaskSummarySchema(Schema):
     stage = fields.String(allow_none=True)
     form_key = fields.String(allow_none=True)
     assignee = fields.String(allow_none=True)
+    case_status = fields.String(metadata={"description": "案件状态：running；suspended（挂账或暂停：计时停止，不亮灯）"})
     candidates = fields.List(fields.String())
     created_at = fields.DateTime()
     due_at = fields.DateTime(allow_none=True)
@@ -114,7 +115,9 @@ def summary(task: Task) -> dict:
             "stage": task.stage, "form_key": task.form_key, "assignee": task.assignee,
             "candidates": [f"{c.kind}:{c.value}" for c in task.candidates],
             "created_at": task.created_at, "due_at": task.due_at, "warn_at": task.warn_at,
-            "light": light(clock.now(), task.warn_at, task.due_at), "actionable": True,
+            # a paused case's clock stands still: no light until it resumes (and its due times move)
+            "light": light(clock.now(), task.warn_at, task.due_at) if task.instance.status == "running" else None,
+            "case_status": task.instance.status, "actionable": True,
             "status": task.status, "kind": task.kind, "parent_id": task.parent_id,
             "sign_position": task.sign_position, "owner": task.owner, "delegation": task.delegation}
 

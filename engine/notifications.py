@@ -18,7 +18,9 @@ from engine.db import Base
 from engine.outbox import enqueue_many, outbox_row
 
 # kinds written today; the column takes any short string so new kinds need no migration
-KINDS = ("task.warning", "task.overdue", "task.reminder", "case.supervised")
+KINDS = ("task.warning", "task.overdue", "task.reminder", "case.supervised", "case.supervision_lifted",
+         "task.urged", "approval.requested", "approval.decided", "case.copied", "task.transferred",
+         "task.delegated", "task.resolved", "task.sign_requested", "task.sign_cancelled", "task.signers_done")
 
 # the outbox channels that reach a person at an address from user_contact
 PERSONAL_CHANNELS = ("sms", "wechat")

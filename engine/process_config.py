@@ -159,14 +159,6 @@ class OperationNotAllowed(Forbidden):
     code = "operation_not_allowed"
 
 
-def check_operation(conn: Connection, definition_id: int, node_id: str, operation: str) -> None:
-    """Raise OperationNotAllowed (403) when the node's setting exists and leaves ``operation`` out."""
-    setting = setting_for_case(conn, definition_id, node_id)
-    if setting is not None and not setting.allows(operation):
-        zh, en = OPERATIONS.get(operation, (operation, operation))
-        raise OperationNotAllowed(f"本环节不允许“{zh}”操作", f"this step does not allow '{en}'")
-
-
 # --- saving ---------------------------------------------------------------------------------------
 
 def get_setting(session: Session, process_key: str, node_id: str) -> NodeSetting | None:

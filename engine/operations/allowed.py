@@ -64,7 +64,11 @@ def load_operation_modules() -> None:
 
 def node_spec(specs, session, definition_id: int, node_id: str):
     """The SpiffWorkflow task spec of a node (main process or a subprocess), or None."""
-    loaded = specs.get_by_id(session, definition_id)
+    return spec_in(specs.get_by_id(session, definition_id), node_id)
+
+
+def spec_in(loaded, node_id: str):
+    """The task spec of ``node_id`` in a loaded definition's process or one of its subprocesses (None if gone)."""
     for spec in (loaded.spec, *loaded.subprocess_specs.values()):
         found = spec.task_specs.get(node_id)
         if found is not None:

@@ -13,7 +13,7 @@ from engine.access import may_act
 from engine.errors import Conflict, NotFound
 from engine.identity import Actor, usernames_for
 from engine.models import Event, Instance, Task, TaskCandidate
-from engine.operations.allowed import check_allowed
+from engine.operations.allowed import check_allowed, spec_in
 from engine.subscriptions import publish_case_events
 
 TASKS, CANDIDATES, INSTANCES, EVENTS = (Task.__table__, TaskCandidate.__table__, Instance.__table__,
@@ -80,16 +80,7 @@ def check_offered(session: Session, engine, task: OpenTask, operation: str) -> N
     """403 when the task's node does not offer ``operation`` (流程配置 or the BPMN's citybpm:operations)."""
     loaded = engine.specs.get_by_id(session, task.case.definition_id)
     check_allowed(session.connection(), task.case.definition_id, task.node_id, operation,
-                  node_spec(loaded, task.node_id))
-
-
-def node_spec(loaded, node_id: str):
-    """The task spec of ``node_id`` in the process or one of its subprocesses (None if it has gone)."""
-    for spec in (loaded.spec, *loaded.subprocess_specs.values()):
-        found = spec.task_specs.get(node_id)
-        if found is not None:
-            return found
-    return None
+                  spec_in(loaded, task.node_id))
 
 
 def handlers_of(conn: Connection, task: OpenTask) -> list[str]:

@@ -197,6 +197,8 @@ def test_approved_hang_pauses_the_case_and_resumes_by_itself(api, disposal, sche
 
     virtual_clock.advance(dt.timedelta(days=1))  # far past the 4-hour limit, but the clock is stopped
     assert api("zbz").ok("GET", f"/cases/{case_no}")["status"] == "suspended"
+    paused = api("sw").task_for(case_no, "handle")
+    assert (paused["light"], paused["case_status"]) == (None, "suspended")  # no red light while paused
     virtual_clock.advance(dt.timedelta(days=1, seconds=1))
     wait_for(lambda: api("zbz").ok("GET", f"/cases/{case_no}")["status"] == "running", "the automatic resumption")
     resumed = api("sw").task_for(case_no, "handle")
