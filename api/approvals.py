@@ -8,7 +8,6 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from api.auth import current_actor, current_principal
-from api.cases import CaseSchema
 from api.errors import ApiProblem
 from api.extensions import db
 from api.pagination import page_of
@@ -85,11 +84,6 @@ class SupervisionStateSchema(Schema):
     supervised = fields.Boolean()
     supervised_at = fields.DateTime(allow_none=True)
     supervised_by = fields.String(allow_none=True)
-
-
-class SupervisedCaseSchema(CaseSchema):
-    supervised_at = fields.DateTime()
-    supervised_by = fields.String()
 
 
 def engine():
@@ -243,13 +237,3 @@ class LiftSupervision(MethodView):
         supervision.lift(db.session, case.id, current_actor(), reason=body["reason"])
         db.session.commit()
         return _supervision_state(case)
-
-
-@blp.route("/supervised-cases")
-class SupervisedCases(MethodView):
-    @blp.response(200, SupervisedCaseSchema(many=True))
-    @blp.paginate()
-    def get(self, pagination_parameters):
-        """督办中的案件（按权限过滤），最近督办的在前 / Cases under supervision, latest first"""
-        statement = select(Instance).where(Instance.supervised_at.isnot(None), cases_visible_now())
-        return page_of(statement, pagination_parameters, Instance.supervised_at.desc(), Instance.id.desc())

@@ -50,6 +50,8 @@ class CaseSchema(Schema):
     light = fields.Method("_light")
     rework_count = fields.Method("_rework_count")
     merged_into_id = fields.Integer(allow_none=True, metadata={"description": "重复案件：被合并到的案件 id"})
+    supervised_at = fields.DateTime(allow_none=True, metadata={"description": "督办时间（未督办为空）"})
+    supervised_by = fields.String(allow_none=True)
 
     def _light(self, case):
         return light(clock.now(), case.warn_at, case.due_at) if case.status == "running" else None
@@ -80,7 +82,8 @@ class StartedCaseSchema(CaseDetailSchema):
 
 
 class CaseListQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(["running", "completed", "terminated"]))
+    status = fields.String(validate=validate.OneOf(["running", "suspended", "completed", "terminated"]))
+    supervised = fields.Boolean(metadata={"description": "true：只看督办中的案件；false：只看未督办的"})
     stage = fields.String(validate=validate.Length(max=20))
     category_code = fields.String(validate=validate.Length(max=40))
     grid_code = fields.String(validate=validate.Length(max=40))
@@ -133,6 +136,10 @@ class Cases(MethodView):
         """案件列表（按权限过滤） / List the cases you may see"""
         statement = select(Instance).where(cases_visible_now())
         light_wanted, sort = query.pop("light", None), query.pop("sort")
+        supervised = query.pop("supervised", None)
+        if supervised is not None:
+            statement = statement.where(Instance.supervised_at.is_not(None) if supervised
+                                        else Instance.supervised_at.is_(None))
         for name, value in query.items():
             statement = statement.where(getattr(Instance, name) == value)
         if light_wanted:

@@ -108,7 +108,6 @@ EXCEPTIONS: dict[tuple[str, str], str | None] = {
     ("approvals.Urge", "POST"): "task.urge",
     ("approvals.Supervise", "POST"): "case.supervise",
     ("approvals.LiftSupervision", "POST"): "case.supervise",
-    ("approvals.SupervisedCases", "GET"): "case.read",
 }
 
 READS = ("GET",)

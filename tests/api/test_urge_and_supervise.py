@@ -59,7 +59,7 @@ def test_supervision_flags_notifies_and_lifts(api, disposal):  # noqa: F811
 
     flagged = api("ld").ok("POST", f"/cases/{case_no}/supervise", json={"reason": "群众反映强烈，限期处置"})
     assert (flagged["supervised"], flagged["supervised_by"]) == (True, "ld")
-    assert case_no in [c["case_no"] for c in api("ld").ok("GET", "/supervised-cases")]
+    assert case_no in [c["case_no"] for c in api("ld").ok("GET", "/cases", params={"supervised": "true"})]
     # the handlers and 水务局's leader hear of it
     for person in ("sw", "swld"):
         assert [n["kind"] for n in notifications(api, person, case_no)] == ["case.supervised"]
@@ -67,7 +67,7 @@ def test_supervision_flags_notifies_and_lifts(api, disposal):  # noqa: F811
 
     lifted = api("ld").ok("POST", f"/cases/{case_no}/lift-supervision", json={"reason": "已整改"})
     assert lifted["supervised"] is False and lifted["supervised_at"] is None
-    assert case_no not in [c["case_no"] for c in api("ld").ok("GET", "/supervised-cases")]
+    assert case_no not in [c["case_no"] for c in api("ld").ok("GET", "/cases", params={"supervised": "true"})]
     assert api("ld").post(f"/cases/{case_no}/lift-supervision", json={"reason": "x"}).status_code == 409
     types = event_types(api, case_no)
     assert types.index("case.supervised") < types.index("case.supervision_lifted")
@@ -81,7 +81,7 @@ def test_overdue_escalation_sets_the_same_supervision_flag(api, disposal, schedu
     try:
         virtual_clock.advance(dt.timedelta(hours=4, minutes=1))
         wait_for(lambda: "case.supervised" in event_types(api, case_no), "the automatic 督办")
-        supervised = {c["case_no"]: c for c in api("ld").ok("GET", "/supervised-cases")}
+        supervised = {c["case_no"]: c for c in api("ld").ok("GET", "/cases", params={"supervised": "true"})}
         assert supervised[case_no]["supervised_by"] == "system"
         event = [e for e in api("admin").ok("GET", f"/cases/{case_no}/events") if e["type"] == "case.supervised"]
         assert event[0]["data"]["automatic"] is True
