@@ -197,6 +197,8 @@ def write_versioned(conn: Connection, case: CaseRef, changes: dict) -> None:
     if matched != 1:
         raise StaleDataError(f"case {case.case_no} changed since version {case.version}")
     case.version += 1
+    if "state" in changes:
+        case.state = changes["state"]
 
 
 def task_row(task, case: CaseRef, step: Step, planner: "DeadlinePlanner", forms=None) -> tuple[dict, list[dict]]:

@@ -41,6 +41,7 @@ from engine.projection import CANDIDATES, EMPTY, EVENTS, INSTANCES, TASKS, CaseR
 from engine.pruning import prune_history
 from engine.specs import SPECS, SpecCache
 from engine.state import load_state, new_workflow
+from engine.workflow_cache import DEFAULT_CAPACITY as DEFAULT_CACHE_CAPACITY, WorkflowCache
 
 MAX_ENGINE_PASSES = 10  # bounds a pathological timer loop; real processes need one or two
 
@@ -63,6 +64,8 @@ class EngineSettings:
     calendar_for: Callable[[Session], Calendar] | None = None
     # live system settings (engine.settings_store): case numbers and the warning share change without a restart
     live: Callable[[object], dict] | None = None
+    # workflows kept in memory between commands (engine.workflow_cache); 0 turns it off
+    workflow_cache_size: int = DEFAULT_CACHE_CAPACITY
 
 
 @dataclass
@@ -90,14 +93,18 @@ class _OpenTask:
     status: str
     kind: str
     delegation: str | None  # 委派: 'pending' while the delegate works on it
+    has_after_signers: bool  # 加签（后）: the submission waits for them
     candidates: frozenset[tuple[str, str]]
     case: CaseRef
 
 
 # Built once (see engine.projection): the open task, its candidates and its case in one statement.
+_SIGNERS = TASKS.alias("signer")
 _OPEN_TASK_WITH_CASE = (
     select(TASKS.c.id, TASKS.c.node_id, TASKS.c.stage, TASKS.c.assignee, TASKS.c.form_key, TASKS.c.form_version,
            TASKS.c.status.label("task_status"), TASKS.c.kind.label("task_kind"), TASKS.c.delegation,
+           exists().where(_SIGNERS.c.parent_id == TASKS.c.id, _SIGNERS.c.sign_position == "after")
+           .label("has_after_signers"),
            CANDIDATES.c.kind, CANDIDATES.c.value,
            INSTANCES.c.id.label("case_id"), INSTANCES.c.case_no, INSTANCES.c.definition_id, INSTANCES.c.version,
            INSTANCES.c.stage.label("case_stage"), INSTANCES.c.state, INSTANCES.c.status, INSTANCES.c.started_by)
@@ -137,6 +144,7 @@ class Engine:
         self.forms = self.settings.forms
         self.specs = specs
         self._calendar: tuple[float, Calendar] | None = None
+        self.workflows = WorkflowCache(self.settings.workflow_cache_size)
 
     # ----------------------------------------------------------------- commands
 
@@ -190,6 +198,7 @@ class Engine:
                     version=definition.version)
         self.advance(workflow, case, step)
         open_tasks = write_step(conn, workflow, case, step, EMPTY, self.planner(session), forms=self.forms)
+        self._keep(session, case, workflow)
         self.note_next_due(session, step)
         return CommandResult(case_id, case_no, open_tasks)
 
@@ -228,7 +237,7 @@ class Engine:
             raise Forbidden("委派的任务只能“办理完成”交回委派人，由委派人办结",
                             "a delegated task is resolved back to its delegator, who completes it")
         loaded = self.specs.get_by_id(session, case.definition_id)
-        workflow = load_state(case.state, loaded.spec, loaded.subprocess_specs)
+        workflow = self._workflow(case, loaded)
         spiff_task = workflow.get_task_from_id(UUID(task_id))
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict("任务已不在办理中", "the task is no longer open")
@@ -240,7 +249,8 @@ class Engine:
             self._check(self.forms.check_task(conn, form_key=task.form_key, version=task.form_version,
                                               process_key=loaded.key, node_id=task.node_id, submitted=data,
                                               current=spiff_task.data))
-        if not on_behalf_of_process and signing.hold_for_after_signers(conn, task_id, case, data, actor):
+        if (not on_behalf_of_process and task.has_after_signers
+                and signing.hold_for_after_signers(conn, task_id, case, data, actor)):
             return CommandResult(case.id, case.case_no, None)  # 加签（后）: completes when the signers have signed
         step = Step(actor.username, clock.now())
         spiff_task.data.update(data)
@@ -259,6 +269,7 @@ class Engine:
                                     completed=frozenset({task_id}), forms=self.forms)
         except StaleDataError:
             raise Conflict(*CONFLICT) from None
+        self._keep(session, case, workflow)
         self.note_next_due(session, step)
         return CommandResult(case.id, case.case_no, open_tasks)
 
@@ -270,7 +281,7 @@ class Engine:
         if case.status != "running":
             raise Conflict("案件已挂账、暂停或已办结", "the case is not running")
         loaded = self.specs.get_by_id(session, case.definition_id)
-        workflow = load_state(case.state, loaded.spec, loaded.subprocess_specs)
+        workflow = self._workflow(case, loaded)
         before = snapshot(workflow)
         waiting = [(t, d) for t in workflow.event_manager.tasks.values() for d in _message_definitions(t)
                    if d.name == name]
@@ -291,6 +302,7 @@ class Engine:
             open_tasks = write_step(conn, workflow, case, step, before, self.planner(session), forms=self.forms)
         except StaleDataError:
             raise Conflict(*CONFLICT) from None
+        self._keep(session, case, workflow)
         self.note_next_due(session, step)
         return CommandResult(case.id, case.case_no, open_tasks)
 
@@ -356,6 +368,15 @@ class Engine:
 
     # ----------------------------------------------------------------- internals
 
+    def _workflow(self, case: CaseRef, loaded):
+        """The case's workflow: the object the last command on it left (engine.workflow_cache), else loaded
+        from the state just read. Either way this command owns it; a failed command leaves it behind."""
+        return (self.workflows.take(case.id, case.version, case.state)
+                or load_state(case.state, loaded.spec, loaded.subprocess_specs))
+
+    def _keep(self, session: Session, case: CaseRef, workflow) -> None:
+        self.workflows.keep_after_commit(session, case.id, case.version, case.state, workflow)
+
     @staticmethod
     def _case(conn, case_id: int) -> CaseRef:
         row = conn.execute(_CASE_BY_ID, {"case_id": case_id}).first()
@@ -414,7 +435,8 @@ class Engine:
         case = CaseRef(first.case_id, first.case_no, first.definition_id, first.version, first.case_stage,
                        first.state, first.status, first.started_by)
         return _OpenTask(first.id, first.node_id, first.stage, first.assignee, first.form_key, first.form_version,
-                         first.task_status, first.task_kind, first.delegation, candidates, case)
+                         first.task_status, first.task_kind, first.delegation, bool(first.has_after_signers),
+                         candidates, case)
 
     @staticmethod
     def _deny(conn, task_id, assignee, candidates, actor, *, exists_: bool):
