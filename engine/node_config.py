@@ -35,6 +35,7 @@ class NodeConfig:
     sign_ratio: float | None = None
     return_targets: tuple[str, ...] = ()
     operations: tuple[str, ...] | None = None
+    document: str | None = None  # 文书 type code issued when the node completes (issue 7)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -72,6 +73,7 @@ def read_node_config(node: etree._Element, lane: etree._Element | None = None) -
         sign_ratio=_float_or_none(settings.get("sign_ratio")),
         return_targets=tuple(split_list(settings["return_targets"])) if settings.get("return_targets") else (),
         operations=tuple(split_list(settings["operations"])) if settings.get("operations") else None,
+        document=settings.get("document"),
     )
 
 

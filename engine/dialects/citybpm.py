@@ -20,6 +20,8 @@ OWN_ATTRIBUTES = {
     "signRatio": "sign_ratio",   # for signMode="ratio": the share of agreeing signers that completes the node
     "returnTargets": "return_targets",  # comma list of node ids a 退回 from this node may go back to
     "operations": "operations",  # comma list of operation codes the node offers (流程配置 may override)
+    # issue 7: law enforcement
+    "document": "document",      # 文书 type code: completing the node issues that numbered document
 }
 
 
