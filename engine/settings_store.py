@@ -340,8 +340,10 @@ def current_values(conn: Connection, *, cached: bool = True) -> dict[str, Any]:
 def engine_settings_from(conn: Connection) -> dict[str, Any]:
     """What the engine reads per command: case_number_prefix, case_number_pattern, warn_share,
     hang_max_days (cached; cheap to call on every command)."""
-    values = current_values(conn)
-    return {key: values[key] for key, p in REGISTRY.items() if p.engine}
+    # engine parameters are scalars: no deep copies of every setting on every command
+    stored = SETTINGS.stored(conn)
+    return {key: stored[key] if key in stored else _DEFAULT_OVERRIDES.get(key, p.default)
+            for key, p in REGISTRY.items() if p.engine}
 
 
 def describe(session: Session) -> list[dict]:
