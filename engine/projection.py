@@ -66,6 +66,8 @@ class Step:
     stage: str | None = None
     outcome: str | None = None
     next_due: _dt.datetime | None = None  # the earliest timer this step wrote (wakes the scheduler)
+    # citybpm:caseTimeLimit of an automatic node that ran (自动派遣 has no task to start the case clock)
+    case_time_limit: str | None = None
 
     def record(self, instance_id, type_, *, task_id=None, node_id=None, **data):
         self.events.append(dict(instance_id=instance_id, task_id=task_id, node_id=node_id, type=type_,
@@ -114,8 +116,9 @@ def write_step(conn: Connection, workflow, case: CaseRef, step: Step, before: Sn
             new_timers += deadline_timers(row)
 
     changes = _case_changes(workflow, ready, case, step)
-    case_limit = next((node_config(t.task_spec).case_time_limit for t in ready
-                       if str(t.id) not in before.open_rows and node_config(t.task_spec).case_time_limit), None)
+    case_limit = step.case_time_limit or next(
+        (node_config(t.task_spec).case_time_limit for t in ready
+         if str(t.id) not in before.open_rows and node_config(t.task_spec).case_time_limit), None)
     if case_limit and not workflow.completed:
         new_timers += _start_case_clock(conn, case, step, planner, case_limit, changes)
     changes["state"] = dump_state(workflow)

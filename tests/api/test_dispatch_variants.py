@@ -149,6 +149,22 @@ def test_rules_dispatch_automatically_with_no_dispatcher_task(api):
     check_and_close(api, case_no)
 
 
+def test_auto_dispatched_case_gets_its_case_deadline(api):
+    # the case clock (citybpm:caseTimeLimit) must start without a dispatcher task too
+    case_no = file_case(api, category_type="event", category_code="1001")
+    case = api("zbz").ok("GET", f"/cases/{case_no}")
+    assert case["due_at"], case
+    (deadline,) = events_of(api, case_no, "case.deadline_set")
+    assert deadline["node_id"] is None and deadline["data"]["due_at"]
+
+
+def test_dispatcher_dispatched_case_gets_its_case_deadline_once(api):
+    case_no = file_case(api)
+    assert api("zbz").ok("GET", f"/cases/{case_no}")["due_at"]
+    api("pqy").complete(case_no, "dispatch", {"department": "D_WATER", "dispatch_opinion": "派水务"})
+    assert len(events_of(api, case_no, "case.deadline_set")) == 1
+
+
 def test_department_returns_the_case_and_the_dispatcher_redispatches(api):
     case_no = file_case(api)
     api("pqy").complete(case_no, "dispatch", {"department": "D_GREEN", "dispatch_opinion": "派园林"})
@@ -171,6 +187,20 @@ def test_standard_department_may_return_at_sign(api):
     api("pqy").complete(case_no, "dispatch", {"dispatch_mode": "standard", "department": "D_WATER"})
     api("sw").complete(case_no, "sign", {"sign_result": "return", "return_reason": "不是本局的"})
     assert [t["node_id"] for t in api("pqy").inbox(case_no=case_no)] == ["dispatch"]
+
+
+def test_redispatch_after_a_return_starts_clean(api):
+    case_no = file_case(api)
+    api("pqy").complete(case_no, "dispatch", {"dispatch_mode": "standard", "department": "D_WATER"})
+    api("sw").complete(case_no, "sign", {"sign_result": "return", "return_reason": "不是本局的"})
+    task = api("pqy").task_for(case_no, "dispatch")
+    data = api("pqy").ok("GET", f"/tasks/{task['id']}")["data"]
+    assert (data["dispatch_mode"], data["department"], data["sign_result"]) == ("flat", None, None)
+    assert data["return_reason"] == "不是本局的"  # the dispatcher still sees why
+    # a new choice without a mode runs flat, not the returned two-level dispatch
+    api("pqy").complete(case_no, "dispatch", {"department": "D_ROADS", "dispatch_opinion": "改派市政"})
+    assert [t["node_id"] for t in api("sz").inbox(case_no=case_no)] == ["handle"]
+    assert api("sw").inbox(case_no=case_no) == []
 
 
 def test_multi_dispatch_without_departments_is_refused(api):
