@@ -471,6 +471,8 @@ class Engine:
             task.data[config.increment] = value
             step.record(case.id, "counter.incremented", node_id=task.task_spec.name,
                         variable=config.increment, value=value)
+        if config.case_time_limit and not task.task_spec.manual:
+            step.case_time_limit = config.case_time_limit  # a user task starts it when created (projection)
         if config.stage:
             step.stage = config.stage
         if config.outcome:
