@@ -16,6 +16,7 @@ from engine import clock
 from engine.calendar_store import seed_default_calendar
 from engine.catalog import seed_demo_catalog
 from engine.deployment import SourceFile
+from engine.enforcement.documents import seed_document_types
 from engine.xmlsafe import parse_xml
 from forms import store
 from forms.definitions import list_forms, load_form
@@ -93,6 +94,7 @@ def bootstrap(app: Flask, *, demo: bool) -> list[tuple[str, int, bool]]:
         seed_time_limits(db.session, STAGE_LIMITS)
         this_year = clock.now().year
         seed_default_calendar(db.session, range(this_year - 1, this_year + 2))
+        seed_document_types(db.session)  # before deploying: processes name them in citybpm:document
         db.session.commit()
         if demo:
             if app.config["CITYBPM_ENV"] == "production":

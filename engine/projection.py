@@ -16,6 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import expressions
 from engine.assignment import resolve, resolve_with_settings
+from engine.enforcement import effects as enforcement_effects
 from engine.errors import ProcessError
 from engine.models import Event, Instance, Task, TaskCandidate
 from engine.parser import node_config
@@ -66,6 +67,7 @@ class Step:
     stage: str | None = None
     outcome: str | None = None
     next_due: _dt.datetime | None = None  # the earliest timer this step wrote (wakes the scheduler)
+    documents: list[dict] = field(default_factory=list)  # 文书 the step's nodes issue (engine.enforcement)
     # citybpm:caseTimeLimit of an automatic node that ran (自动派遣 has no task to start the case clock)
     case_time_limit: str | None = None
 
@@ -142,6 +144,7 @@ def write_step(conn: Connection, workflow, case: CaseRef, step: Step, before: Sn
         conn.execute(_INSERT_EVENTS, step.events)
         publish_case_events(conn, case_id=case.id, case_no=case.case_no, started_by=case.started_by or "",
                             events=step.events)
+    enforcement_effects.after_step(conn, case.id, step, changes["variables"])  # 文书; outcome to a linked case
     step.next_due = min((t["due_at"] for t in new_timers), default=None)
     if len(new_tasks) != len(ready):
         return None

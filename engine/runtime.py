@@ -28,6 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import case_clock, clock, deployment, expressions, node_effects, process_start
 from engine.access import is_candidate, may_act
 from engine.case_numbers import DEFAULT_PATTERN, next_case_number
+from engine.enforcement import effects as enforcement_effects
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound, ProcessError
 from engine.identity import Actor
 from engine.models import Definition, Instance, Task
@@ -473,6 +474,8 @@ class Engine:
                         variable=config.increment, value=value)
         if config.case_time_limit and not task.task_spec.manual:
             step.case_time_limit = config.case_time_limit  # a user task starts it when created (projection)
+        if config.document:
+            enforcement_effects.note_document(step, task, config.document, case.id)
         if config.stage:
             step.stage = config.stage
         if config.outcome:

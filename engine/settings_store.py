@@ -254,6 +254,15 @@ REGISTRY: dict[str, Parameter] = {p.key: p for p in (
               "part ID length (6 region + major + minor + serial)", _check_part_id_length),
     Parameter("evaluation_grades", "list", DEFAULT_GRADES, "综合评价等级：各等级最低分（从高到低）",
               "evaluation grades: each grade's lowest score, best first", _check_grades),
+    # 行政处罚法 Art. 51 / 68 (issue 7): read through engine.enforcement.laws
+    Parameter("simple_procedure_limit_individual", "integer", 200,
+              "简易程序罚款上限（元，公民）：超过须走普通程序", "simple-procedure fine limit for individuals (元)",
+              _integer_between(0, 1_000_000)),
+    Parameter("simple_procedure_limit_organisation", "integer", 3000,
+              "简易程序罚款上限（元，法人或其他组织）：超过须走普通程序",
+              "simple-procedure fine limit for organisations (元)", _integer_between(0, 10_000_000)),
+    Parameter("on_site_collection_limit", "integer", 100, "当场收缴罚款上限（元）",
+              "on-the-spot collection limit (元)", _integer_between(0, 1_000_000)),
 )}
 
 _GUARDS: dict[str, list[Guard]] = {}

@@ -1,0 +1,221 @@
+"""Numbered documents (文书): each type has a number pattern; each issue takes the next number of its
+type and year.
+
+The counter is bumped with INSERT … ON CONFLICT DO UPDATE … RETURNING inside the issuing transaction
+(like engine.case_numbers): two concurrent issues serialise on the counter row, and a rolled-back
+issue rolls its bump back with it, so numbers are never reused and never skipped.
+
+The functions here flush or execute on the caller's connection and never commit.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import string
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from engine import clock
+from engine.audit import plain
+from engine.db import Base
+from engine.errors import Conflict, InvalidData, NotFound
+
+PATTERN_FIELDS = {"year", "seq", "code"}
+PATTERN_MAX_LENGTH = 80
+NUMBER_MAX_LENGTH = 100
+
+
+class DocumentType(Base):
+    """A kind of 文书 and how its numbers read (``城管罚决字〔{year}〕第{seq:04d}号``)."""
+
+    __tablename__ = "document_type"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    number_pattern: Mapped[str] = mapped_column(String(PATTERN_MAX_LENGTH))
+    # the data fields printed on the form, in order: [{"key": "party_name", "label": "当事人"}, …]
+    fields: Mapped[list] = mapped_column(default=list)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    sort: Mapped[int] = mapped_column(default=0)
+
+
+class DocumentSequence(Base):
+    """The last number issued per type and year."""
+
+    __tablename__ = "document_sequence"
+
+    doc_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseDocument(Base):
+    """One issued 文书, kept with its case: the number and the data it was made from."""
+
+    __tablename__ = "case_document"
+    __table_args__ = (
+        UniqueConstraint("doc_type", "year", "seq"),
+        # a case's documents in issue order
+        Index("ix_case_document_instance_id_id", "instance_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    doc_type: Mapped[str] = mapped_column(ForeignKey("document_type.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(NUMBER_MAX_LENGTH))
+    title: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict] = mapped_column(default=dict)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    node_id: Mapped[str | None] = mapped_column(String(100))
+    issued_by: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[_dt.datetime]
+
+
+TYPES = DocumentType.__table__
+SEQUENCES = DocumentSequence.__table__
+DOCUMENTS = CaseDocument.__table__
+
+
+# --- number patterns -------------------------------------------------------------------------------
+
+def pattern_error(pattern: str) -> tuple[str, str] | None:
+    """Why ``pattern`` cannot number documents (zh, en); None if it can. Only {year}, {seq}, {code},
+    no attribute or index access (format strings can reach into objects)."""
+    if not isinstance(pattern, str) or not pattern.strip():
+        return "编号格式不能为空", "the number pattern is empty"
+    if len(pattern) > PATTERN_MAX_LENGTH:
+        return f"编号格式最长 {PATTERN_MAX_LENGTH} 字", f"the number pattern is at most {PATTERN_MAX_LENGTH} long"
+    try:
+        parsed = list(string.Formatter().parse(pattern))
+        names = [name for _, name, _, _ in parsed if name is not None]
+        unknown = [name for name in names if name not in PATTERN_FIELDS]
+        if unknown:
+            return (f"编号格式只能使用 {{year}}、{{seq}}、{{code}}，不认识：{'、'.join(unknown)}",
+                    f"the pattern may use only {{year}}, {{seq}}, {{code}}; unknown: {', '.join(unknown)}")
+        if "seq" not in names:
+            return "编号格式必须包含 {seq}（序号）", "the number pattern needs {seq}"
+        format_number(pattern, code="X", year=2026, seq=1)
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        return f"编号格式有误：{exc}", f"bad number pattern: {exc}"
+    return None
+
+
+def format_number(pattern: str, *, code: str, year: int, seq: int) -> str:
+    return pattern.format(year=year, seq=seq, code=code)
+
+
+# --- issuing -------------------------------------------------------------------------------------
+
+def _upsert(dialect_insert):
+    return (dialect_insert(SEQUENCES).values(doc_type=bindparam("doc_type"), year=bindparam("year"), value=1)
+            .on_conflict_do_update(index_elements=["doc_type", "year"], set_={"value": SEQUENCES.c.value + 1})
+            .returning(SEQUENCES.c.value))
+
+
+# atomic on both databases, built once per dialect
+_BUMP = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+
+
+def next_seq(conn: Connection, doc_type: str, year: int) -> int:
+    return conn.execute(_BUMP[conn.dialect.name], {"doc_type": doc_type, "year": year}).scalar_one()
+
+
+def _connection(conn) -> Connection:
+    return conn.connection() if isinstance(conn, Session) else conn
+
+
+def document_type(conn, code: str) -> DocumentType | None:
+    row = _connection(conn).execute(select(TYPES).where(TYPES.c.code == code)).first()
+    return row
+
+
+def issue_document(conn, *, case_id: int, doc_type: str, data: dict, actor: str, at: _dt.datetime | None = None,
+                   task_id: str | None = None, node_id: str | None = None) -> dict:
+    """Issue the next-numbered document of ``doc_type`` for a case, in the caller's transaction, and write
+    ``document.issued`` to the case's event log. Returns {id, number, doc_type, title, year, seq}."""
+    conn = _connection(conn)
+    kind = document_type(conn, doc_type)
+    if kind is None:
+        raise NotFound(f"文书类型“{doc_type}”不存在", f"there is no document type '{doc_type}'")
+    if not kind.is_active:
+        raise Conflict(f"文书类型“{kind.name}”已停用", f"the document type '{doc_type}' is disabled")
+    at = at or clock.now()
+    year = at.astimezone(clock.DEFAULT_TZ).year
+    seq = next_seq(conn, doc_type, year)
+    number = format_number(kind.number_pattern, code=doc_type, year=year, seq=seq)
+    if len(number) > NUMBER_MAX_LENGTH:
+        raise InvalidData({"number_pattern": f"文书编号超过 {NUMBER_MAX_LENGTH} 字"},
+                          {"number_pattern": f"the document number is longer than {NUMBER_MAX_LENGTH}"})
+    kept = plain(dict(data or {}))
+    document_id = conn.execute(insert(DOCUMENTS).values(
+        instance_id=case_id, doc_type=doc_type, year=year, seq=seq, number=number, title=kind.name, data=kept,
+        task_id=task_id, node_id=node_id, issued_by=actor, issued_at=at,
+    ).returning(DOCUMENTS.c.id)).scalar_one()
+    events = Base.metadata.tables["event"]
+    conn.execute(insert(events).values(instance_id=case_id, task_id=task_id, node_id=node_id, type="document.issued",
+                                       actor=actor, at=at, data={"document_id": document_id, "doc_type": doc_type,
+                                                                 "number": number, "title": kind.name}))
+    return {"id": document_id, "number": number, "doc_type": doc_type, "title": kind.name, "year": year, "seq": seq}
+
+
+# --- the shipped types ------------------------------------------------------------------------------
+
+# Printed on every form when present in the data (a type's own ``fields`` come first).
+COMMON_FIELDS = (
+    ("case_no", "案件编号"), ("party_name", "当事人"), ("party_type", "当事人类型"), ("party_id_no", "证件号码"),
+    ("party_address", "住所（地址）"), ("legal_representative", "法定代表人"), ("location", "案发地点"),
+    ("cause_name", "案由"), ("facts", "违法事实"), ("evidence", "证据"), ("violated_article", "违反的规定（违则）"),
+    ("penalty_article", "处罚依据（罚则）"), ("circumstance", "情节"), ("fine_amount", "罚款金额（元）"),
+    ("other_penalty", "其他处罚"), ("officers", "执法人员"), ("opinion", "意见"),
+)
+
+
+def _pattern(prefix: str) -> str:
+    return prefix + "〔{year}〕第{seq:04d}号"
+
+
+# (code, name, number pattern): the 文书 of 行政处罚法 / 行政强制法 procedures (DOMAIN.md §5)
+DEFAULT_TYPES = (
+    ("filing_approval", "立案审批表", _pattern("城管立审字")),
+    ("site_inspection", "现场检查（勘验）笔录", _pattern("城管勘字")),
+    ("inquiry_record", "调查询问笔录", _pattern("城管询字")),
+    ("evidence_preservation", "先行登记保存证据通知书", _pattern("城管登保字")),
+    ("evidence_decision", "先行登记保存物品处理决定书", _pattern("城管登处字")),
+    ("investigation_report", "案件调查终结报告", _pattern("城管调终字")),
+    ("legal_review", "法制审核意见书", _pattern("城管法审字")),
+    ("group_discussion", "案件集体讨论笔录", _pattern("城管集讨字")),
+    ("penalty_approval", "行政处罚案件审批表", _pattern("城管罚审字")),
+    ("prior_notice", "行政处罚事先告知书", _pattern("城管罚告字")),
+    ("hearing_notice", "听证告知书", _pattern("城管听告字")),
+    ("hearing_summons", "听证通知书", _pattern("城管听通字")),
+    ("hearing_record", "听证笔录", _pattern("城管听录字")),
+    ("penalty_decision", "行政处罚决定书", _pattern("城管罚决字")),
+    ("on_site_decision", "当场处罚决定书", _pattern("城管当罚字")),
+    ("service_receipt", "送达回证", _pattern("城管送字")),
+    ("seizure_decision", "查封扣押决定书", _pattern("城管查扣字")),
+    ("seizure_extension", "延长查封扣押期限决定书", _pattern("城管延扣字")),
+    ("seizure_release", "解除查封扣押决定书", _pattern("城管解扣字")),
+    ("demand_notice", "催告书", _pattern("城管催字")),
+    ("enforcement_decision", "强制执行决定书", _pattern("城管强执字")),
+    ("court_application", "强制执行申请书", _pattern("城管强申字")),
+    ("closing_report", "结案报告", _pattern("城管结字")),
+)
+
+
+def seed_document_types(session: Session) -> int:
+    """Add the shipped types that are missing (an admin's edits to existing ones stay). Returns how many."""
+    conn = _connection(session)
+    have = set(conn.execute(select(TYPES.c.code)).scalars())
+    rows = [dict(code=code, name=name, number_pattern=pattern, fields=[], is_active=True, sort=index)
+            for index, (code, name, pattern) in enumerate(DEFAULT_TYPES) if code not in have]
+    if rows:
+        conn.execute(insert(TYPES), rows)
+    return len(rows)
+
+
+def known_type_codes(conn) -> set[str]:
+    return set(_connection(conn).execute(select(TYPES.c.code)).scalars())
