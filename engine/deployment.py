@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine import clock
-from engine.lint import lint_bpmn, lint_dmn
+from engine.enforcement.documents import known_type_codes
+from engine.lint import lint_bpmn, lint_dmn, lint_documents
 from engine.models import Definition, DefinitionFile
 from engine.parser import CityParser
 from engine.problems import DeploymentRejected, Problem
@@ -119,6 +120,8 @@ def deploy(session: Session, files: list[SourceFile], *, key: str | None = None,
     if not files:
         raise DeploymentRejected([Problem("deploy.no_files", None, "没有上传文件", "no files were uploaded")])
     parsed, problems = check_files(files, form_exists)
+    known_documents = known_type_codes(session)
+    problems += [p for f in parsed if f.kind == "bpmn" for p in lint_documents(f.root, f.source.filename, known_documents)]
     if problems:
         raise DeploymentRejected(problems)
     process_id, name = _main_process(parsed, key)

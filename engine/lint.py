@@ -377,6 +377,18 @@ def _node_attributes(root: etree._Element, report: _Report) -> None:
                            "write chosen=proposed, chosen2=proposed2.")
 
 
+def lint_documents(root: etree._Element, filename: str | None, known_types: set[str]) -> list[Problem]:
+    """citybpm:document names a 文书 type that exists (else the node would fail when it completes)."""
+    report = _Report(filename)
+    for element in root.iter(etree.Element):
+        code = element.get(f"{{{CITYBPM}}}document")
+        if code is not None and code.strip() not in known_types:
+            report.add("lint.unknown_document", element,
+                       f"{_zh(element)}的文书类型 citybpm:document“{code}”不存在：请先在文书类型中创建，或改正类型编码。",
+                       f"{_en(element)} issues document type '{code}', which does not exist.")
+    return report.sorted()
+
+
 # ---------------------------------------------------------------- DMN
 
 

@@ -179,6 +179,5 @@ class CaseSequence(Base):
 # The operation records live with the operations; imported here so every schema user sees them.
 from engine.operations.records import ApprovalRequest, TaskCopy  # noqa: E402,F401
 # The 执法 records (法律法规库, 文书, case links) live with engine.enforcement (issue 7).
-from engine.enforcement.documents import CaseDocument, DocumentSequence, DocumentType  # noqa: E402,F401
-from engine.enforcement.laws import DiscretionBand, LawCause  # noqa: E402,F401
-from engine.enforcement.links import CaseLink  # noqa: E402,F401
+from engine.enforcement.records import (CaseDocument, CaseLink, DiscretionBand, DocumentSequence,  # noqa: E402,F401
+                                        DocumentType, LawCause)

@@ -12,67 +12,19 @@ from __future__ import annotations
 import datetime as _dt
 import string
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, bindparam, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.audit import plain
-from engine.db import Base
+from engine.enforcement.records import (NUMBER_MAX_LENGTH, PATTERN_MAX_LENGTH, CaseDocument, DocumentSequence,
+                                        DocumentType)
 from engine.errors import Conflict, InvalidData, NotFound
+from engine.models import Event
 
 PATTERN_FIELDS = {"year", "seq", "code"}
-PATTERN_MAX_LENGTH = 80
-NUMBER_MAX_LENGTH = 100
-
-
-class DocumentType(Base):
-    """A kind of 文书 and how its numbers read (``城管罚决字〔{year}〕第{seq:04d}号``)."""
-
-    __tablename__ = "document_type"
-
-    code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    number_pattern: Mapped[str] = mapped_column(String(PATTERN_MAX_LENGTH))
-    # the data fields printed on the form, in order: [{"key": "party_name", "label": "当事人"}, …]
-    fields: Mapped[list] = mapped_column(default=list)
-    is_active: Mapped[bool] = mapped_column(default=True)
-    sort: Mapped[int] = mapped_column(default=0)
-
-
-class DocumentSequence(Base):
-    """The last number issued per type and year."""
-
-    __tablename__ = "document_sequence"
-
-    doc_type: Mapped[str] = mapped_column(String(40), primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    value: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class CaseDocument(Base):
-    """One issued 文书, kept with its case: the number and the data it was made from."""
-
-    __tablename__ = "case_document"
-    __table_args__ = (
-        UniqueConstraint("doc_type", "year", "seq"),
-        # a case's documents in issue order
-        Index("ix_case_document_instance_id_id", "instance_id", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
-    doc_type: Mapped[str] = mapped_column(ForeignKey("document_type.code"))
-    year: Mapped[int] = mapped_column(Integer)
-    seq: Mapped[int] = mapped_column(Integer)
-    number: Mapped[str] = mapped_column(String(NUMBER_MAX_LENGTH))
-    title: Mapped[str] = mapped_column(String(100))
-    data: Mapped[dict] = mapped_column(default=dict)
-    task_id: Mapped[str | None] = mapped_column(String(36))
-    node_id: Mapped[str | None] = mapped_column(String(100))
-    issued_by: Mapped[str] = mapped_column(String(100))
-    issued_at: Mapped[_dt.datetime]
 
 
 TYPES = DocumentType.__table__
@@ -155,8 +107,7 @@ def issue_document(conn, *, case_id: int, doc_type: str, data: dict, actor: str,
         instance_id=case_id, doc_type=doc_type, year=year, seq=seq, number=number, title=kind.name, data=kept,
         task_id=task_id, node_id=node_id, issued_by=actor, issued_at=at,
     ).returning(DOCUMENTS.c.id)).scalar_one()
-    events = Base.metadata.tables["event"]
-    conn.execute(insert(events).values(instance_id=case_id, task_id=task_id, node_id=node_id, type="document.issued",
+    conn.execute(insert(Event.__table__).values(instance_id=case_id, task_id=task_id, node_id=node_id, type="document.issued",
                                        actor=actor, at=at, data={"document_id": document_id, "doc_type": doc_type,
                                                                  "number": number, "title": kind.name}))
     return {"id": document_id, "number": number, "doc_type": doc_type, "title": kind.name, "year": year, "seq": seq}

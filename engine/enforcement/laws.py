@@ -9,58 +9,17 @@ The functions here flush but never commit: the caller owns the transaction.
 """
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import settings_store
-from engine.db import Base
+from engine.enforcement.records import DiscretionBand, LawCause
 from engine.errors import Conflict, InvalidData, NotFound
 
 PARTY_TYPES = {"individual": ("公民", "individual"), "organisation": ("法人或其他组织", "organisation")}
 CIRCUMSTANCES = ("轻微", "一般", "较重", "严重")
 PROCEDURES = {"simple": ("简易程序", "simple procedure"), "ordinary": ("普通程序", "ordinary procedure")}
 MAX_AMOUNT = 100_000_000  # 元; a sanity bound for input, not a legal one
-
-
-class LawCause(Base):
-    """A 案由 and the articles it rests on."""
-
-    __tablename__ = "law_cause"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    category_code: Mapped[str | None] = mapped_column(String(20))  # the 部件/事件 小类 it usually comes from
-    violated_law: Mapped[str] = mapped_column(String(200))      # 违则: the law …
-    violated_article: Mapped[str] = mapped_column(String(100))  # … its article (第十五条第一款)
-    violated_text: Mapped[str | None] = mapped_column(Text)
-    penalty_law: Mapped[str] = mapped_column(String(200))       # 罚则
-    penalty_article: Mapped[str] = mapped_column(String(100))
-    penalty_text: Mapped[str | None] = mapped_column(Text)
-    other_penalties: Mapped[list] = mapped_column(default=list)  # 警告, 没收违法所得, 责令限期改正 …
-    is_active: Mapped[bool] = mapped_column(default=True)
-    sort: Mapped[int] = mapped_column(default=0)
-    bands: Mapped[list["DiscretionBand"]] = relationship(
-        back_populates="cause", cascade="all, delete-orphan", lazy="selectin",
-        order_by="(DiscretionBand.party_type, DiscretionBand.sort, DiscretionBand.id)")
-
-
-class DiscretionBand(Base):
-    """A 自由裁量基准 row: under this circumstance, for this kind of party, a fine in [min, max] 元."""
-
-    __tablename__ = "law_discretion_band"
-    __table_args__ = (UniqueConstraint("cause_id", "party_type", "circumstance"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cause_id: Mapped[int] = mapped_column(ForeignKey("law_cause.id", ondelete="CASCADE"), index=True)
-    party_type: Mapped[str] = mapped_column(String(20))   # individual | organisation
-    circumstance: Mapped[str] = mapped_column(String(20))  # 轻微 | 一般 | 较重 | 严重 …
-    min_amount: Mapped[int] = mapped_column(Integer)       # 元
-    max_amount: Mapped[int] = mapped_column(Integer)
-    other_penalty: Mapped[str | None] = mapped_column(String(200))  # 警告 / 没收 … alongside or instead of the fine
-    description: Mapped[str | None] = mapped_column(Text)            # what makes a case fall here
-    sort: Mapped[int] = mapped_column(default=0)
-    cause: Mapped[LawCause] = relationship(back_populates="bands")
 
 
 # --- procedure limits (one place; the 简易程序 process reads them too) ------------------------------
@@ -85,3 +44,148 @@ def suggested_procedure(conn, party_type: str, amount: float | None) -> str:
 
 def _connection(conn):
     return conn.connection() if isinstance(conn, Session) else conn
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+CAUSE_ORDER = (LawCause.sort, LawCause.code)
+
+
+def causes(*, active: bool | None = None, q: str | None = None, category_code: str | None = None):
+    statement = select(LawCause)
+    if active is not None:
+        statement = statement.where(LawCause.is_active.is_(active))
+    if category_code:
+        statement = statement.where(LawCause.category_code == category_code)
+    if q:
+        statement = statement.where(LawCause.code.startswith(q, autoescape=True)
+                                    | LawCause.name.contains(q, autoescape=True))
+    return statement
+
+
+def get_cause(session: Session, code: str) -> LawCause:
+    cause = session.scalars(select(LawCause).where(LawCause.code == code)).first()
+    if cause is None:
+        raise NotFound(f"案由“{code}”不存在", f"there is no cause '{code}'")
+    return cause
+
+
+def snapshot(cause: LawCause) -> dict:
+    """The cause as plain data (API answers and audit before/after)."""
+    return dict(code=cause.code, name=cause.name, category_code=cause.category_code,
+                violated_law=cause.violated_law, violated_article=cause.violated_article,
+                violated_text=cause.violated_text, penalty_law=cause.penalty_law,
+                penalty_article=cause.penalty_article, penalty_text=cause.penalty_text,
+                other_penalties=list(cause.other_penalties or []), is_active=cause.is_active, sort=cause.sort,
+                bands=[dict(party_type=b.party_type, circumstance=b.circumstance, min_amount=b.min_amount,
+                            max_amount=b.max_amount, other_penalty=b.other_penalty, description=b.description,
+                            sort=b.sort) for b in cause.bands])
+
+
+# --- changing ------------------------------------------------------------------------------------
+
+CAUSE_FIELDS = ("name", "category_code", "violated_law", "violated_article", "violated_text", "penalty_law",
+                "penalty_article", "penalty_text", "other_penalties", "is_active", "sort")
+
+
+def check_bands(bands: list[dict]) -> None:
+    """Each band: a known party type, a circumstance, 0 ≤ min ≤ max; one band per party type and circumstance."""
+    errors, errors_en, seen = {}, {}, set()
+    for index, band in enumerate(bands):
+        at = f"bands.{index}"
+        if band.get("party_type") not in PARTY_TYPES:
+            errors[f"{at}.party_type"] = "当事人类型应为 individual（公民）或 organisation（法人或其他组织）"
+            errors_en[f"{at}.party_type"] = "party_type must be individual or organisation"
+        low, high = band.get("min_amount"), band.get("max_amount")
+        if low is None or high is None or not 0 <= low <= high <= MAX_AMOUNT:
+            errors[f"{at}.max_amount"] = "罚款幅度应满足 0 ≤ 下限 ≤ 上限"
+            errors_en[f"{at}.max_amount"] = "the fine range must satisfy 0 ≤ min ≤ max"
+        key = (band.get("party_type"), band.get("circumstance"))
+        if key in seen:
+            errors[f"{at}.circumstance"] = f"同一当事人类型的情节“{key[1]}”重复"
+            errors_en[f"{at}.circumstance"] = f"circumstance '{key[1]}' appears twice for one party type"
+        seen.add(key)
+    if errors:
+        raise InvalidData(errors, errors_en)
+
+
+def _set_bands(cause: LawCause, bands: list[dict]) -> None:
+    check_bands(bands)
+    cause.bands.clear()
+    for index, band in enumerate(bands):
+        cause.bands.append(DiscretionBand(**{**band, "sort": band.get("sort", index)}))
+
+
+def create_cause(session: Session, *, code: str, bands: list[dict] | None = None, **values) -> LawCause:
+    if session.scalars(select(LawCause.id).where(LawCause.code == code)).first() is not None:
+        raise Conflict(f"案由编码“{code}”已存在", f"the cause code '{code}' exists")
+    cause = LawCause(code=code, **{k: v for k, v in values.items() if k in CAUSE_FIELDS})
+    _set_bands(cause, bands or [])
+    session.add(cause)
+    session.flush()
+    return cause
+
+
+def update_cause(session: Session, code: str, *, bands: list[dict] | None = None, **values) -> LawCause:
+    """Change the given fields; ``bands`` given replaces all the cause's bands."""
+    cause = get_cause(session, code)
+    for name, value in values.items():
+        if name in CAUSE_FIELDS:
+            setattr(cause, name, value)
+    if bands is not None:
+        cause.bands.clear()
+        session.flush()  # the old bands go before new ones take their (party_type, circumstance)
+        _set_bands(cause, bands)
+    session.flush()
+    return cause
+
+
+def delete_cause(session: Session, code: str) -> dict:
+    """Cases keep the fields a cause filled in (copies), so a cause can go; its bands go with it."""
+    cause = get_cause(session, code)
+    before = snapshot(cause)
+    session.delete(cause)
+    session.flush()
+    return before
+
+
+# --- picking a cause fills the rest ------------------------------------------------------------------
+
+def fill(conn, cause: LawCause, *, party_type: str, circumstance: str | None = None,
+         amount: float | None = None) -> dict:
+    """The case fields a cause fills: its articles, the band for the party and circumstance, and the
+    procedure the fine allows (简易程序 up to :func:`simple_procedure_limit`, else 普通程序)."""
+    limit = simple_procedure_limit(conn, party_type)
+    bands = [b for b in cause.bands if b.party_type == party_type]
+    band = None
+    if circumstance is not None:
+        band = next((b for b in bands if b.circumstance == circumstance), None)
+        if band is None:
+            known = "、".join(b.circumstance for b in bands) or "无"
+            raise InvalidData({"circumstance": f"该案由没有“{circumstance}”情节的裁量基准（可选：{known}）"},
+                              {"circumstance": f"the cause has no band for circumstance '{circumstance}'"})
+    if amount is not None and band is not None and not band.min_amount <= amount <= band.max_amount:
+        raise InvalidData({"amount": f"罚款金额应在裁量基准 {band.min_amount}–{band.max_amount} 元之内"},
+                          {"amount": f"the fine must be within {band.min_amount}–{band.max_amount} 元"})
+    # the highest fine the case may end with decides the procedure
+    deciding = amount if amount is not None else (band.max_amount if band is not None else None)
+    procedure = None if deciding is None else ("simple" if deciding <= limit else "ordinary")
+    collection_limit = on_site_collection_limit(conn)
+    fields = dict(
+        cause_code=cause.code, cause_name=cause.name, category_code=cause.category_code,
+        violated_article=f"《{cause.violated_law}》{cause.violated_article}", violated_text=cause.violated_text,
+        penalty_article=f"《{cause.penalty_law}》{cause.penalty_article}", penalty_text=cause.penalty_text,
+        party_type=party_type, circumstance=circumstance,
+        fine_min=band.min_amount if band else None, fine_max=band.max_amount if band else None,
+        other_penalty=band.other_penalty if band else None, procedure=procedure,
+    )
+    if amount is not None:
+        fields["fine_amount"] = amount
+    return dict(
+        fields=fields, other_penalties=list(cause.other_penalties or []),
+        procedure_name=PROCEDURES[procedure][0] if procedure else None,
+        simple_procedure_limit=limit, on_site_collection_limit=collection_limit,
+        on_site_collection_allowed=None if deciding is None else deciding <= collection_limit,
+        bands=[dict(circumstance=b.circumstance, min_amount=b.min_amount, max_amount=b.max_amount,
+                    other_penalty=b.other_penalty, description=b.description) for b in bands],
+    )
