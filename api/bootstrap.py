@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from flask_migrate import upgrade
+from sqlalchemy import select
 
 from api.extensions import db
 from api.seed import (DEMO_CATEGORY_LIMITS, STAGE_LIMITS, seed_demo_users, seed_orgs, seed_roles,
@@ -15,8 +16,10 @@ from api.seed import (DEMO_CATEGORY_LIMITS, STAGE_LIMITS, seed_demo_users, seed_
 from engine import clock
 from engine.calendar_store import seed_default_calendar
 from engine.catalog import seed_demo_catalog
-from engine.deployment import SourceFile
+from engine.deployment import SourceFile, content_sha256
+from engine.models import Definition
 from engine.enforcement.documents import seed_document_types
+from engine.enforcement.law_seed import seed_demo_laws
 from engine.xmlsafe import parse_xml
 from forms import store
 from forms.definitions import list_forms, load_form
@@ -38,7 +41,8 @@ def deploy_directory(directory: str) -> list[tuple[str, int, bool]]:
     """Deploy each shipped top-level ``*.bpmn`` under its file stem, with the files defining the processes
     it calls (call activities, transitively) and the DMN files beside it. A file only other files call (a
     dispatch variant) is part of its callers, not a definition of its own: changing it makes a new
-    version of every caller (the sha covers all files)."""
+    version of every caller (the sha covers all files). Files deployed once before are not deployed
+    again: a version saved later through the API (edited dispatch rules) stays the current one."""
     engine = current_app.extensions["citybpm_engine"]
     results = []
     folder = Path(directory)
@@ -50,11 +54,22 @@ def deploy_directory(directory: str) -> list[tuple[str, int, bool]]:
         if name in called:
             continue
         files = [SourceFile(name, bpmn[name])] + [SourceFile(n, bpmn[n]) for n in sorted(calls[name])] + dmn_files
+        earlier = _deployed_before(Path(name).stem, content_sha256(files))
+        if earlier is not None:
+            # shipped files unchanged since they were deployed; a later version (e.g. dispatch rules an
+            # admin saved) stays the current one
+            results.append((earlier.key, earlier.version, False))
+            continue
         definition, created = engine.deploy(db.session, files, key=Path(name).stem, deployed_by="system",
                                             form_exists=lambda key: store.form_exists(db.session, key))
         results.append((definition.key, definition.version, created))
     db.session.commit()
     return results
+
+
+def _deployed_before(key: str, sha: str) -> Definition | None:
+    return db.session.scalars(select(Definition).where(Definition.key == key, Definition.sha256 == sha)
+                              .order_by(Definition.version.desc()).limit(1)).first()
 
 
 def called_files(bpmn: dict[str, bytes]) -> dict[str, set[str]]:
@@ -81,6 +96,7 @@ def seed_demo() -> int:
     seed_time_limits(db.session, DEMO_CATEGORY_LIMITS)
     seed_orgs(db.session)
     seed_demo_catalog(db.session)
+    seed_demo_laws(db.session)
     created = seed_demo_users(db.session)
     db.session.commit()
     return created

@@ -77,6 +77,7 @@ BLUEPRINTS: dict[str, tuple[str | None, str | None]] = {
     "copies": ("task.read", "task.read"),
     "case_ops": ("case.read", "task.work"),
     "approvals": ("task.read", "task.work"),
+    "dispatch_rules": ("definition.read", "definition.deploy"),
 }
 
 # (endpoint, method) -> permission, where the blueprint's rule is not the right one
@@ -108,6 +109,8 @@ EXCEPTIONS: dict[tuple[str, str], str | None] = {
     ("approvals.Urge", "POST"): "task.urge",
     ("approvals.Supervise", "POST"): "case.supervise",
     ("approvals.LiftSupervision", "POST"): "case.supervise",
+    # trying the dispatch rules changes nothing
+    ("dispatch_rules.Evaluate", "POST"): "definition.read",
 }
 
 READS = ("GET",)
