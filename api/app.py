@@ -7,8 +7,8 @@ import swagger_ui_bundle
 from flask import Flask, redirect, send_from_directory
 
 from api import (approvals, audit, auth, calendars, case_operations, catalog, cases, config, definitions,
-                 dispatch_rules, errors, evaluation_config, forms, notifications, orgs, process_config, roles,
-                 settings, subscriptions, task_operations, tasks, time_limits, users, web)
+                 dispatch_rules, documents, enforcement_links, errors, evaluation_config, forms, laws, notifications,
+                 orgs, process_config, roles, settings, subscriptions, task_operations, tasks, time_limits, users, web)
 from api.extensions import db, migrate, rest
 from api.scheduling import install_wakeups
 from engine import clock, settings_store
@@ -39,7 +39,8 @@ def create_app(overrides: dict | None = None) -> Flask:
                       notifications.blp, subscriptions.blp, subscriptions.deliveries_blp, roles.blp,
                       roles.tokens_blp, orgs.blp, users.blp, audit.blp, settings.blp, catalog.blp,
                       evaluation_config.blp, process_config.blp, task_operations.blp, task_operations.copies_blp,
-                      case_operations.blp, approvals.blp, dispatch_rules.blp):
+                      case_operations.blp, approvals.blp, dispatch_rules.blp, laws.blp, documents.blp,
+                      enforcement_links.blp):
         rest.register_blueprint(blueprint)
     rest.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     rest.spec.options["security"] = [{"bearerAuth": []}]

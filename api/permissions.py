@@ -49,6 +49,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     "catalog.manage": ("维护分类、立结案标准与网格", "manage the category catalog and grids"),
     "evaluation.read": ("查看考核配置与报表", "read evaluation settings and reports"),
     "evaluation.manage": ("统计配置（权重）", "manage evaluation weights"),
+    # issue 7: 城管综合执法
+    "law.read": ("查看法律法规库", "read the law library"),
+    "law.manage": ("维护法律法规库（案由、违则、罚则、裁量基准）", "manage the law library"),
+    "document.read": ("查看执法文书", "read enforcement documents"),
+    "document.manage": ("维护文书类型与编号格式", "manage document types and number patterns"),
+    "enforcement.start": ("发起执法案件（双流程派遣）", "open enforcement cases from disposal cases"),
 }
 
 # blueprint -> (permission for reads, permission for changes); None = any authenticated user
@@ -77,6 +83,10 @@ BLUEPRINTS: dict[str, tuple[str | None, str | None]] = {
     "copies": ("task.read", "task.read"),
     "case_ops": ("case.read", "task.work"),
     "approvals": ("task.read", "task.work"),
+    # issue 7: 法律法规库, 文书, 双流程派遣 (linked cases are read like the case itself)
+    "laws": ("law.read", "law.manage"),
+    "documents": ("document.read", "document.manage"),
+    "enforcement_links": ("case.read", "enforcement.start"),
     "dispatch_rules": ("definition.read", "definition.deploy"),
 }
 
@@ -144,11 +154,13 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str]]] = {
                                       "notification.read", "org.read", "catalog.read", "role.read"]),
     "leader": ("领导", "all", sorted(set(_CENTRE + ["case.suspend", "task.extend", "evaluation.read",
                                                   "delivery.read", "process.read", "task.urge", "case.supervise",
-                                                  "case.terminate"]))),
+                                                  "case.terminate", "law.read", "document.read"]))),
     "shift_leader": ("值班长", "all", sorted(set(_CENTRE + ["case.suspend", "task.extend", "process.read",
                                                          "task.urge", "case.terminate", "case.merge"]))),
     "acceptor": ("受理员", "all", sorted(_CENTRE + ["case.merge", "task.urge"])),
-    "dispatcher": ("派遣员", "all", sorted(_CENTRE + ["task.urge"])),
+    "dispatcher": ("派遣员", "all", sorted(_CENTRE + ["task.urge", "law.read", "document.read",
+                                                    "enforcement.start"])),
     "supervisor": ("监督员", "self", sorted(_WORKER + ["case.start"])),
-    "handler": ("专业部门处置人员", "org_tree", sorted(_WORKER)),
+    # 执法 handlers (D_ENFORCE) pick causes, read the documents they issue and open enforcement cases
+    "handler": ("专业部门处置人员", "org_tree", sorted(_WORKER + ["law.read", "document.read", "enforcement.start"])),
 }

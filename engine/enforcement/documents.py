@@ -170,3 +170,77 @@ def seed_document_types(session: Session) -> int:
 
 def known_type_codes(conn) -> set[str]:
     return set(_connection(conn).execute(select(TYPES.c.code)).scalars())
+
+
+# --- reading and configuring ---------------------------------------------------------------------
+
+def case_documents(case_id: int):
+    """A case's documents in issue order (ix_case_document_instance_id_id)."""
+    return select(CaseDocument).where(CaseDocument.instance_id == case_id).order_by(CaseDocument.id)
+
+
+def get_type(session: Session, code: str) -> DocumentType:
+    row = session.get(DocumentType, code)
+    if row is None:
+        raise NotFound(f"文书类型“{code}”不存在", f"there is no document type '{code}'")
+    return row
+
+
+def type_snapshot(row: DocumentType) -> dict:
+    return dict(code=row.code, name=row.name, number_pattern=row.number_pattern, fields=list(row.fields or []),
+                is_active=row.is_active, sort=row.sort)
+
+
+def update_type(session: Session, code: str, changes: dict) -> tuple[dict, dict]:
+    """Change a type's name, number pattern, printed fields, state or order (its code stays: documents cite it).
+    A new pattern applies to numbers issued from now on; the sequence goes on (no number reused)."""
+    row = get_type(session, code)
+    before = type_snapshot(row)
+    if "number_pattern" in changes:
+        problem = pattern_error(changes["number_pattern"])
+        if problem:
+            raise InvalidData({"number_pattern": problem[0]}, {"number_pattern": problem[1]})
+    for name in ("name", "number_pattern", "fields", "is_active", "sort"):
+        if name in changes:
+            setattr(row, name, changes[name])
+    session.flush()
+    return before, type_snapshot(row)
+
+
+def create_type(session: Session, *, code: str, name: str, number_pattern: str, fields: list | None = None,
+                is_active: bool = True, sort: int = 0) -> DocumentType:
+    if session.get(DocumentType, code) is not None:
+        raise Conflict(f"文书类型“{code}”已存在", f"the document type '{code}' exists")
+    problem = pattern_error(number_pattern)
+    if problem:
+        raise InvalidData({"number_pattern": problem[0]}, {"number_pattern": problem[1]})
+    row = DocumentType(code=code, name=name, number_pattern=number_pattern, fields=fields or [],
+                       is_active=is_active, sort=sort)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def printed_fields(kind: DocumentType | None, data: dict) -> list[tuple[str, str]]:
+    """(label, text) rows for the paper form: the type's own fields first, then the common ones present.
+    Only scalar values and lists of scalars: workflow bookkeeping (nested dicts) stays off the paper."""
+    rows, seen = [], set()
+    wanted = [(f.get("key"), f.get("label")) for f in (kind.fields if kind is not None else []) or []]
+    for key, label in wanted + list(COMMON_FIELDS):
+        if not key or key in seen or data.get(key) in (None, "", []):
+            continue
+        seen.add(key)
+        text = _text(data[key])
+        if text is not None:
+            rows.append((label or key, text))
+    return rows
+
+
+def _text(value) -> str | None:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return "、".join(str(v) for v in value)
+    return None

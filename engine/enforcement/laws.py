@@ -133,6 +133,7 @@ def update_cause(session: Session, code: str, *, bands: list[dict] | None = None
         if name in CAUSE_FIELDS:
             setattr(cause, name, value)
     if bands is not None:
+        check_bands(bands)  # before anything changes
         cause.bands.clear()
         session.flush()  # the old bands go before new ones take their (party_type, circumstance)
         _set_bands(cause, bands)
