@@ -64,7 +64,7 @@ DEMO_USERS = [
     ("sz", "周市政（市政设施管理处）", ["handler"], ["D_ROADS"]),
     ("hw", "吴环卫（环卫处）", ["handler"], ["D_SANITATION"]),
     ("yl", "郑园林（园林绿化局）", ["handler"], ["D_GREEN"]),
-    ("zf", "冯执法（城管执法局）", ["handler"], ["D_ENFORCE"]),
+    ("zf", "冯执法（城管执法局）", ["handler", "enforce_officer"], ["D_ENFORCE"]),
     ("rx", "陈热线（12345 接口）", ["acceptor"], ["CENTRE"]),
     ("ld", "刘领导（指挥中心领导）", ["leader"], ["CENTRE"]),
     ("swld", "何局长（水务局局长）", ["leader", "handler"], ["D_WATER"]),
@@ -74,12 +74,17 @@ DEMO_USERS = [
     ("dcq", "杨东城（东城区处置）", ["handler"], ["DIST_A"]),
     ("xcq", "黄西城（西城区处置）", ["handler"], ["DIST_B"]),
     ("sxt", "高协调（市级协调）", ["handler"], ["CITY"]),
+    # law enforcement: a second officer (two are required), and the three 法制审核 approvers
+    ("zf2", "褚执法（城管执法局）", ["handler", "enforce_officer"], ["D_ENFORCE"]),
+    ("zfdz", "卫支队长（执法机构负责人）", ["enforce_head"], ["D_ENFORCE"]),
+    ("fzk", "蒋法制（法制机构负责人）", ["legal_head"], ["D_ENFORCE"]),
+    ("fgld", "韩副局长（分管领导）", ["deputy_leader"], ["D_ENFORCE"]),
 ]
 
 # posts (岗位) of the demo users
 DEMO_POSTS = {"admin": "系统管理员", "jdy": "监督员", "jdy2": "监督员", "sly": "受理员", "zbz": "值班长",
               "pqy": "派遣员", "rx": "热线接口", "ld": "指挥中心主任", "swld": "局长", "gw": "队长",
-              "sxt": "市级协调员"}
+              "sxt": "市级协调员", "zfdz": "执法支队长", "fzk": "法制科长", "fgld": "分管副局长"}
 
 
 # Stage defaults (DOMAIN §1): the centre works in shifts, so its limits run on clock time (紧急工作时);
@@ -95,6 +100,14 @@ STAGE_LIMITS = [
     ("check", None, 0.5, "urgent_hours", "核查 30 分钟"),
     ("close", None, 1, "urgent_hours", "结案 1 小时"),
     ("case", None, 3, "work_days", "全案 3 工作日（立案至结案）"),
+    # law enforcement (行政处罚法, 行政强制法): statutory periods run on calendar days
+    ("enf_file", None, 15, "natural_days", "执法立案：发现线索之日起 15 日内"),
+    ("enf_preserve", None, 7, "natural_days", "先行登记保存：7 日内作出处理决定"),
+    ("enf_serve", None, 7, "natural_days", "处罚决定书：7 日内送达"),
+    ("enf_court", None, 90, "natural_days", "申请法院强制执行：3 个月内"),
+    ("enf_hand_in", None, 2, "natural_days", "当场收缴的罚款：2 日内交至行政机关"),
+    ("enf_filing", None, 5, "natural_days", "当场处罚决定：报所属行政机关备案"),
+    ("enf_statement", None, 3, "natural_days", "陈述申辩期 3 日"),
 ]
 DEMO_CATEGORY_LIMITS = [
     ("handle", "0101", 4, "urgent_hours", "上水井盖：4 紧急工作时（安全隐患）"),
@@ -116,13 +129,25 @@ def seed_time_limits(session: Session, rows) -> int:
     return len(new)
 
 
+# The enforcement processes' approvers (法制审核: 执法机构负责人 → 法制机构负责人 → 分管领导): lanes and candidates
+# of processes/enforcement_*.bpmn name these codes.
+ENFORCEMENT_ROLES: dict[str, tuple[str, str, list[str]]] = {
+    # officers open enforcement cases themselves (线索受理, 当场处罚)
+    "enforce_officer": ("执法队员", "org_tree", sorted(set(DEFAULT_ROLES["handler"][2] + ["case.start"]))),
+    "enforce_head": ("执法机构负责人", "org_tree", DEFAULT_ROLES["handler"][2]),
+    "legal_head": ("法制机构负责人", "org_tree", DEFAULT_ROLES["handler"][2]),
+    "deputy_leader": ("分管领导", "org_tree", DEFAULT_ROLES["handler"][2]),
+}
+
+
 def seed_roles(session: Session) -> None:
     """The default roles with their permissions and data scope (existing grants are never overwritten)."""
+    roles = {**DEFAULT_ROLES, **ENFORCEMENT_ROLES}
     existing = set(session.scalars(select(Role.code)))
-    session.add_all(Role(code=code, name=name) for code, (name, _, _) in DEFAULT_ROLES.items() if code not in existing)
+    session.add_all(Role(code=code, name=name) for code, (name, _, _) in roles.items() if code not in existing)
     granted = set(session.scalars(select(RoleGrant.role_code)))
     session.add_all(RoleGrant(role_code=code, permissions=permissions, data_scope=scope)
-                    for code, (_, scope, permissions) in DEFAULT_ROLES.items() if code not in granted)
+                    for code, (_, scope, permissions) in roles.items() if code not in granted)
     session.flush()
 
 

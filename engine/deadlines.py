@@ -30,6 +30,14 @@ LIMIT_STAGES = {
     "accept": ("受理", "acceptance"), "verify": ("核实", "verification"), "file": ("立案", "filing"),
     "dispatch": ("派遣", "dispatch"), "sign": ("签收", "signing for"), "handle": ("处置", "disposal"),
     "check": ("核查", "check"), "close": ("结案", "closing"), "case": ("全案结案时限", "whole case"),
+    # law enforcement (DOMAIN §5; processes/enforcement_*.bpmn)
+    "enf_file": ("执法立案审批", "enforcement case filing"),
+    "enf_preserve": ("先行登记保存处理决定", "decision on preserved evidence"),
+    "enf_serve": ("处罚决定送达", "service of the decision"),
+    "enf_court": ("申请法院强制执行", "application to court"),
+    "enf_hand_in": ("当场收缴罚款上缴", "handing in fines collected on the spot"),
+    "enf_filing": ("简易程序备案", "filing of a simple-procedure decision"),
+    "enf_statement": ("陈述申辩期", "statement period"),
 }
 
 

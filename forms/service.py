@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+from forms import server_rules
 from forms.permissions import PERMISSION_BOOK, editable_schema, refused_fields
 from forms.store import PUBLISHED_FORMS
 from forms.schema_builder import build_schema
@@ -27,9 +28,8 @@ class FormService:
 
     def check_start(self, conn, form_key: str, data: dict) -> Errors:
         version = PUBLISHED_FORMS.latest_version(conn, form_key)
-        if version is None:
-            return {}, {}
-        return self._validate(conn, form_key, version, {}, data)
+        errors = self._validate(conn, form_key, version, {}, data) if version is not None else ({}, {})
+        return errors if errors[0] else server_rules.check(conn, form_key, data)
 
     def check_task(self, conn, *, form_key: str, version: int | None, process_key: str, node_id: str,
                    submitted: dict, current: dict) -> Errors:
@@ -39,9 +39,9 @@ class FormService:
             return refused
         if version is None:
             version = PUBLISHED_FORMS.latest_version(conn, form_key)
-            if version is None:
-                return {}, {}
-        return self._validate(conn, form_key, version, permissions, {**current, **submitted})
+        merged = {**current, **submitted}
+        errors = self._validate(conn, form_key, version, permissions, merged) if version is not None else ({}, {})
+        return errors if errors[0] else server_rules.check(conn, form_key, merged)
 
     def forget(self) -> None:
         with self._lock:
