@@ -145,7 +145,7 @@ def permission_for(endpoint: str, method: str) -> str | None:
 # The seeded roles: (name, data scope, permissions). Admins edit them at /api/v1/roles.
 _WORKER = ["case.read", "case.subscribe", "task.read", "task.work", "form.read", "definition.read",
            "time_limit.read", "calendar.read", "notification.read", "org.read", "catalog.read"]
-_CENTRE = _WORKER + ["case.start", "case.message", "case.subscribe", "user.read"]
+_CENTRE = _WORKER + ["case.start", "case.message", "case.subscribe", "user.read", "law.read", "document.read"]
 DEFAULT_ROLES: dict[str, tuple[str, str, list[str]]] = {
     "admin": ("系统管理员", "all", sorted(CATALOG)),
     "designer": ("流程设计员", "self", ["definition.read", "definition.deploy", "definition.manage",
@@ -154,12 +154,11 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str]]] = {
                                       "notification.read", "org.read", "catalog.read", "role.read"]),
     "leader": ("领导", "all", sorted(set(_CENTRE + ["case.suspend", "task.extend", "evaluation.read",
                                                   "delivery.read", "process.read", "task.urge", "case.supervise",
-                                                  "case.terminate", "law.read", "document.read"]))),
+                                                  "case.terminate"]))),
     "shift_leader": ("值班长", "all", sorted(set(_CENTRE + ["case.suspend", "task.extend", "process.read",
                                                          "task.urge", "case.terminate", "case.merge"]))),
     "acceptor": ("受理员", "all", sorted(_CENTRE + ["case.merge", "task.urge"])),
-    "dispatcher": ("派遣员", "all", sorted(_CENTRE + ["task.urge", "law.read", "document.read",
-                                                    "enforcement.start"])),
+    "dispatcher": ("派遣员", "all", sorted(_CENTRE + ["task.urge", "enforcement.start"])),
     "supervisor": ("监督员", "self", sorted(_WORKER + ["case.start"])),
     # 执法 handlers (D_ENFORCE) pick causes, read the documents they issue and open enforcement cases
     "handler": ("专业部门处置人员", "org_tree", sorted(_WORKER + ["law.read", "document.read", "enforcement.start"])),

@@ -77,7 +77,7 @@ def next_seq(conn: Connection, doc_type: str, year: int) -> int:
 
 
 def _connection(conn) -> Connection:
-    return conn.connection() if isinstance(conn, Session) else conn
+    return conn if isinstance(conn, Connection) else conn.connection()  # a Session or a scoped one
 
 
 def document_type(conn, code: str) -> DocumentType | None:

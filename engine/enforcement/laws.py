@@ -10,6 +10,7 @@ The functions here flush but never commit: the caller owns the transaction.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from engine import settings_store
@@ -43,7 +44,7 @@ def suggested_procedure(conn, party_type: str, amount: float | None) -> str:
 
 
 def _connection(conn):
-    return conn.connection() if isinstance(conn, Session) else conn
+    return conn if isinstance(conn, Connection) else conn.connection()  # a Session or a scoped one
 
 
 # --- reading -------------------------------------------------------------------------------------

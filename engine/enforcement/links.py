@@ -37,7 +37,9 @@ def open_enforcement_case(engine, session: Session, disposal: Instance, *, cause
     variables = {name: source[name] for name in CARRIED_OVER if source.get(name) not in (None, "")}
     variables.update({k: v for k, v in filled.items() if v is not None})
     variables.update({k: v for k, v in party.items() if v not in (None, "")})
-    variables.update(disposal_case_no=disposal.case_no, facts=facts or source.get("description"))
+    variables.update(disposal_case_no=disposal.case_no, clue_source="dispatched",  # 城市运行管理平台派遣
+                     location=source.get("location") or source.get("address"),
+                     facts=facts or source.get("description"))
     variables = {k: v for k, v in variables.items() if v is not None}
     result = engine.start_case(session, ENFORCEMENT_PROCESS, variables, actor, idempotency_key)
     if not result.created:
