@@ -132,8 +132,8 @@ def seed_time_limits(session: Session, rows) -> int:
 # The enforcement processes' approvers (法制审核: 执法机构负责人 → 法制机构负责人 → 分管领导): lanes and candidates
 # of processes/enforcement_*.bpmn name these codes.
 ENFORCEMENT_ROLES: dict[str, tuple[str, str, list[str]]] = {
-    # officers open enforcement cases themselves (线索受理, 当场处罚)
-    "enforce_officer": ("执法队员", "org_tree", sorted(set(DEFAULT_ROLES["handler"][2] + ["case.start"]))),
+    # officers open enforcement cases (线索受理, 当场处罚) and record what the party does (听证申请, 缴款)
+    "enforce_officer": ("执法队员", "org_tree", sorted(set(DEFAULT_ROLES["handler"][2] + ["case.start", "case.message"]))),
     "enforce_head": ("执法机构负责人", "org_tree", DEFAULT_ROLES["handler"][2]),
     "legal_head": ("法制机构负责人", "org_tree", DEFAULT_ROLES["handler"][2]),
     "deputy_leader": ("分管领导", "org_tree", DEFAULT_ROLES["handler"][2]),
