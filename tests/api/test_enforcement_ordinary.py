@@ -58,7 +58,7 @@ def task_data(api, case_no: str, node_id: str, user: str = "admin") -> dict:
     return api(user).ok("GET", f"/tasks/{task['id']}")["data"]
 
 
-def test_hearing_requested_in_time_then_paid_five_days_late(api, app, virtual_clock):
+def test_hearing_requested_in_time_then_paid_ten_days_late(api, app, virtual_clock):
     case_no = open_case(api)
     until_prior_notice(api, case_no)
     api("zf").complete(case_no, "prior_notice", {"hearing_right": "yes", "notice_served": True})
@@ -88,10 +88,10 @@ def test_hearing_requested_in_time_then_paid_five_days_late(api, app, virtual_cl
 
     fire_timers(app, virtual_clock, 15 * DAY + dt.timedelta(minutes=1))  # overdue: 催告
     assert open_nodes(api, case_no) == ["remind"]
-    fire_timers(app, virtual_clock, 5 * DAY)
+    fire_timers(app, virtual_clock, 10 * DAY)
     api("zf").complete(case_no, "remind", {"reminder_content": "请于 10 日内缴纳罚款及加处罚款"})
-    api("zf").ok("POST", f"/cases/{case_no}/messages", json={"name": "fine_paid", "payload": {"amount": 11500}})
-    assert case(api, case_no)["variables"]["surcharge"] == 1500  # 10 000 × 3 % × 5 days
+    api("zf").ok("POST", f"/cases/{case_no}/messages", json={"name": "fine_paid", "payload": {"amount": 13000}})
+    assert case(api, case_no)["variables"]["surcharge"] == 3000  # 10 000 × 3 % × 10 days
     api("zf").complete(case_no, "closing", {"closing_summary": "罚款及加处罚款已缴清"})
     detail = case(api, case_no)
     assert detail["status"] == "completed" and detail["outcome"] == "closed"
@@ -114,7 +114,7 @@ def test_hearing_window_expires_and_the_surcharge_is_capped(api, app, virtual_cl
     fire_timers(app, virtual_clock, 10 * DAY + dt.timedelta(minutes=1))  # 催告 period over: apply to court
     court = api("zf").task_for(case_no, "court_application")
     assert dt.datetime.fromisoformat(court["due_at"]) - dt.datetime.fromisoformat(court["created_at"]) == 90 * DAY
-    fire_timers(app, virtual_clock, 30 * DAY)  # applied 40 days after the payment was due
+    fire_timers(app, virtual_clock, 190 * DAY)  # applied 200 days after the payment was due
     api("zf").complete(case_no, "court_application", {"court_name": "示范市人民法院", "application_note": "申请"})
     assert case(api, case_no)["variables"]["surcharge"] == 10000  # capped at the fine
 
