@@ -16,14 +16,15 @@ WEB_DIR = PROJECT_ROOT / "web"
 NODE_MODULES = WEB_DIR / "node_modules"
 
 # /vendor/<package>/<path> → node_modules/<package>/dist/<path>; longest names first for prefix matching.
-VENDOR_PACKAGES = ("@bpmn-io/form-js", "element-plus", "vue")
+VENDOR_PACKAGES = ("@bpmn-io/form-js", "element-plus", "bpmn-js", "echarts", "vue")
 
 # Explicit types (Flask appends the charset to text/*): Python's mimetypes may not know .mjs, and
 # browsers refuse module scripts served as anything but JavaScript.
 PAGE_TYPES = {".html": "text/html"}
 ASSET_TYPES = {".js": "text/javascript", ".css": "text/css"}
 VENDOR_TYPES = {**ASSET_TYPES, ".mjs": "text/javascript", ".map": "application/json",
-                ".svg": "image/svg+xml", ".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf"}
+                ".svg": "image/svg+xml", ".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf",
+                ".eot": "application/vnd.ms-fontobject"}
 
 blp = Blueprint("web", __name__)
 
@@ -43,7 +44,7 @@ def top_page(page):
     return _send(WEB_DIR, f"{page}.html", PAGE_TYPES, max_age=0)
 
 
-@blp.get("/<any(forms, tasks):folder>/<string:page>.html")
+@blp.get("/<any(forms, tasks, cases, designer, admin, stats):folder>/<string:page>.html")
 def section_page(folder, page):
     return _send(WEB_DIR / folder, f"{page}.html", PAGE_TYPES, max_age=0)
 

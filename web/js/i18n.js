@@ -314,6 +314,12 @@ export const FORM_EDITOR_ZH = {
   },
 };
 
+// Each page module adds its own keys (addMessages({zh: {...}, en: {...}}) at import), so pages never edit a
+// shared dictionary; a key defined twice keeps the later text.
+export function addMessages(table) {
+  for (const lang of Object.keys(MESSAGES)) Object.assign(MESSAGES[lang], table[lang] || {});
+}
+
 export function currentLang() {
   return localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh';
 }
