@@ -88,6 +88,9 @@ BLUEPRINTS: dict[str, tuple[str | None, str | None]] = {
     "documents": ("document.read", "document.manage"),
     "enforcement_links": ("case.read", "enforcement.start"),
     "dispatch_rules": ("definition.read", "definition.deploy"),
+    # issue 8: what the web pages need (diagram marks, workbench counts)
+    "case_diagram": ("case.read", "case.read"),
+    "inbox_counts": ("task.read", "task.read"),
 }
 
 # (endpoint, method) -> permission, where the blueprint's rule is not the right one

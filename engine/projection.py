@@ -235,12 +235,24 @@ def task_row(task, case: CaseRef, step: Step, planner: "DeadlinePlanner", forms=
     candidates = [dict(task_id=task_id, kind=kind, value=value) for kind, value in assignment.candidates]
     step.record(case.id, "task.created", task_id=task_id, node_id=row["node_id"], stage=row["stage"],
                 assignee=row["assignee"], candidates=[f"{k}:{v}" for k, v in assignment.candidates],
-                due_at=row["due_at"].isoformat() if row["due_at"] else None)
+                due_at=row["due_at"].isoformat() if row["due_at"] else None, **called_from(task))
     if assignment.unresolved:
         step.record(case.id, "task.unassigned", task_id=task_id, node_id=row["node_id"],
                     reason=assignment.unresolved, fallback=assignment.fallback,
                     candidates=[f"{k}:{v}" for k, v in assignment.candidates])
     return row, candidates
+
+
+def called_from(task) -> dict:
+    """For a task inside a call activity: its process and the top-level call activity (the case diagram)."""
+    workflow = task.workflow
+    if workflow.parent_task_id is None:
+        return {}
+    process_id = workflow.spec.name
+    while workflow.parent_workflow.parent_task_id is not None:
+        workflow = workflow.parent_workflow
+    call = workflow.parent_workflow.get_task_from_id(workflow.parent_task_id)
+    return {"process_id": process_id, "call_activity": call.task_spec.bpmn_id}
 
 
 def _reason(variables: dict) -> str | None:
