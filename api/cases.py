@@ -89,6 +89,7 @@ class CaseListQuerySchema(Schema):
     grid_code = fields.String(validate=validate.Length(max=40))
     source = fields.String(validate=validate.Length(max=30))
     outcome = fields.String(validate=validate.Length(max=30))
+    started_by = fields.String(validate=validate.OneOf(["me"]), metadata={"description": "me：我发起的案件"})
     light = fields.String(validate=validate.OneOf(Light.ALL), metadata={"description": "按案件结案时限的灯色过滤"})
     sort = fields.String(validate=validate.OneOf(["started", "due"]), load_default="started")
 
@@ -137,6 +138,8 @@ class Cases(MethodView):
         statement = select(Instance).where(cases_visible_now())
         light_wanted, sort = query.pop("light", None), query.pop("sort")
         supervised = query.pop("supervised", None)
+        if query.pop("started_by", None) == "me":
+            statement = statement.where(Instance.started_by == current_actor().username)
         if supervised is not None:
             statement = statement.where(Instance.supervised_at.is_not(None) if supervised
                                         else Instance.supervised_at.is_(None))

@@ -70,6 +70,8 @@ class TaskListQuerySchema(Schema):
     scope = fields.String(validate=validate.OneOf(["mine", "candidate", "all"]), load_default="all")
     stage = fields.String(validate=validate.Length(max=20))
     case_no = fields.String(validate=validate.Length(max=40))
+    category_code = fields.String(validate=validate.Length(max=40), metadata={"description": "案件的分类编码"})
+    grid_code = fields.String(validate=validate.Length(max=40), metadata={"description": "案件的单元网格编码"})
     light = fields.String(validate=validate.OneOf(Light.ALL))
     sort = fields.String(validate=validate.OneOf(["created", "due"]), load_default="created",
                          metadata={"description": "created：先到先办；due：最紧急的在前（无时限的排最后）"})
@@ -150,9 +152,10 @@ class Tasks(MethodView):
             statement = statement.where(Task.stage == query["stage"])
         if query.get("light"):
             statement = statement.where(light_condition(Task.warn_at, Task.due_at, query["light"], clock.now()))
-        if query.get("case_no"):
-            statement = statement.join(Instance, Instance.id == Task.instance_id).where(
-                Instance.case_no == query["case_no"])
+        case_filters = [getattr(Instance, name) == query[name] for name in ("case_no", "category_code", "grid_code")
+                        if query.get(name)]
+        if case_filters:
+            statement = statement.join(Instance, Instance.id == Task.instance_id).where(*case_filters)
         order = ((Task.due_at.is_(None), Task.due_at, Task.id) if query["sort"] == "due"
                  else (Task.created_at, Task.id))
         rows = page_of(statement.options(selectinload(Task.candidates)), pagination_parameters, *order)
