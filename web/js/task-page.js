@@ -116,7 +116,7 @@ const TaskPage = {
                 <template #default="{ row }">{{ formatDateTime(row.due_at) }}</template>
               </el-table-column>
             </el-table>
-            <p><el-link type="primary" href="/inbox.html">{{ t('task.backToInbox') }}</el-link></p>
+            <p><el-link type="primary" href="/workbench.html">{{ t('task.backToInbox') }}</el-link></p>
           </div>
         </div>
       </main>
