@@ -70,7 +70,7 @@ def setup_command(demo):
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int,
               help="processes; keep 1 on SQLite, more on PostgreSQL")
-@click.option("--threads", default=8, show_default=True, type=int, help="threads per worker")
+@click.option("--threads", default=32, show_default=True, type=int, help="threads per worker")
 def serve_command(host, port, workers, threads):
     """Serve the app with gunicorn (threaded workers)."""
     from api.server import serve

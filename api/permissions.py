@@ -91,6 +91,7 @@ BLUEPRINTS: dict[str, tuple[str | None, str | None]] = {
     # issue 8: what the web pages need (diagram marks, workbench counts)
     "case_diagram": ("case.read", "case.read"),
     "inbox_counts": ("task.read", "task.read"),
+    "live": ("task.read", "task.read"),
 }
 
 # (endpoint, method) -> permission, where the blueprint's rule is not the right one

@@ -10,6 +10,10 @@ from gunicorn.app.base import BaseApplication
 from api.app import create_app
 from api.scheduling import start_scheduler, stop_scheduler
 
+# Each open live-update stream (GET /api/v1/events/stream, at most 5 minutes) holds one thread: leave room for
+# a few dozen browsers per worker next to the ordinary requests.
+DEFAULT_THREADS = 32
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict):
@@ -35,7 +39,7 @@ def _stop_embedded_scheduler(worker):
     stop_scheduler(worker.wsgi)
 
 
-def serve(*, host: str, port: int, workers: int = 1, threads: int = 8) -> None:
+def serve(*, host: str, port: int, workers: int = 1, threads: int = DEFAULT_THREADS) -> None:
     _Gunicorn({
         "bind": f"{host}:{port}",
         "workers": workers,

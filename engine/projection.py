@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.util.task import TaskState
 
-from engine import expressions
+from engine import expressions, live
 from engine.assignment import resolve, resolve_with_settings
 from engine.enforcement import effects as enforcement_effects
 from engine.errors import ProcessError
@@ -135,6 +135,7 @@ def write_step(conn: Connection, workflow, case: CaseRef, step: Step, before: Sn
         conn.execute(_INSERT_TASKS, new_tasks)
     if new_candidates:
         conn.execute(_INSERT_CANDIDATES, new_candidates)
+    live.note_new_tasks(conn, case.case_no, new_tasks, new_candidates)  # told to browsers after commit
     if workflow.completed:
         drop_case_timers(conn, case.id)
     else:
