@@ -92,6 +92,8 @@ BLUEPRINTS: dict[str, tuple[str | None, str | None]] = {
     "case_diagram": ("case.read", "case.read"),
     "inbox_counts": ("task.read", "task.read"),
     "live": ("task.read", "task.read"),
+    # uploading needs case.start or task.work: checked in api/attachments.py (one permission cannot say "either")
+    "attachments": ("case.read", None),
 }
 
 # (endpoint, method) -> permission, where the blueprint's rule is not the right one

@@ -181,3 +181,5 @@ from engine.operations.records import ApprovalRequest, TaskCopy  # noqa: E402,F4
 # The 执法 records (法律法规库, 文书, case links) live with engine.enforcement (issue 7).
 from engine.enforcement.records import (CaseDocument, CaseLink, DiscretionBand, DocumentSequence,  # noqa: E402,F401
                                         DocumentType, LawCause)
+# Uploaded files (photos, scans) live with engine.attachments (issues 8 and 10).
+from engine.attachments import Attachment  # noqa: E402,F401

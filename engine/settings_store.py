@@ -215,6 +215,22 @@ def _check_grades(value, _current):
     return bands
 
 
+# the types engine.attachments can recognise by content (magic bytes)
+SNIFFABLE_ATTACHMENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf")
+
+
+def _check_attachment_types(value, _current):
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise Refused("应为非空的类型列表，如 [\"image/jpeg\", \"application/pdf\"]",
+                      "must be a non-empty list like [\"image/jpeg\", \"application/pdf\"]")
+    unknown = [v for v in value if v not in SNIFFABLE_ATTACHMENT_TYPES]
+    if unknown:
+        raise Refused(f"无法按内容识别的类型：{'、'.join(unknown)}（可选：{'、'.join(SNIFFABLE_ATTACHMENT_TYPES)}）",
+                      f"types that cannot be recognised by content: {', '.join(unknown)} "
+                      f"(choose from {', '.join(SNIFFABLE_ATTACHMENT_TYPES)})")
+    return list(dict.fromkeys(value))
+
+
 REGISTRY: dict[str, Parameter] = {p.key: p for p in (
     Parameter("case_number_prefix", "string", "CG", "案件编号前缀", "case-number prefix", _check_prefix, engine=True),
     Parameter("case_number_pattern", "string", DEFAULT_PATTERN,
@@ -263,6 +279,12 @@ REGISTRY: dict[str, Parameter] = {p.key: p for p in (
               "simple-procedure fine limit for organisations (元)", _integer_between(0, 10_000_000)),
     Parameter("on_site_collection_limit", "integer", 100, "当场收缴罚款上限（元）",
               "on-the-spot collection limit (元)", _integer_between(0, 1_000_000)),
+    # 附件 (issue 10): read by engine.attachments on every upload
+    Parameter("attachment_max_mb", "integer", 10, "附件大小上限（MB）", "largest attachment (MB)",
+              _integer_between(1, 100)),
+    Parameter("attachment_types", "list", ["image/jpeg", "image/png", "image/webp", "application/pdf"],
+              "允许上传的附件类型（按文件内容识别）", "attachment types accepted (recognised by content)",
+              _check_attachment_types),
 )}
 
 _GUARDS: dict[str, list[Guard]] = {}
