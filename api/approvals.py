@@ -113,6 +113,23 @@ def _visible_case(case_no: str) -> Instance:
     return case
 
 
+def _request_in_scope(request_id: int) -> None:
+    """404 for a request on a case outside the caller's data scope (a district leader decides for their district)."""
+    found = db.session.scalar(select(ApprovalRequest.id).where(ApprovalRequest.id == request_id,
+                                                               approvals.in_scope(cases_visible_now())))
+    if found is None:
+        raise ApiProblem(404, "not_found", "申请不存在或无权查看", "request not found")
+
+
+def _task_case_in_scope(task_id: str) -> None:
+    """催办 is for tasks of cases the caller may see (a leader's data scope), not any task id."""
+    case_id = db.session.scalar(select(Task.instance_id).where(Task.id == task_id))
+    found = case_id is not None and db.session.scalar(select(Instance.id).where(Instance.id == case_id,
+                                                                                cases_visible_now()))
+    if not found:
+        raise ApiProblem(404, "not_found", "任务不存在或无权查看", "task not found")
+
+
 def _visible_task(task_id: str) -> None:
     """404 for a task the caller may not see (no leaking of others' work)."""
     engine().visible_task(db.session, task_id, current_actor())
@@ -152,7 +169,7 @@ class Approvals(MethodView):
     def get(self, query, pagination_parameters):
         """延期、挂账申请：待审批的在前；审批人看全部，申请人看自己的 / Requests, pending first"""
         statement, order = approvals.list_statement(current_actor(), _permissions(), kind=query.get("kind"),
-                                                    status=query.get("status"))
+                                                    status=query.get("status"), case_scope=cases_visible_now())
         return present(page_of(statement, pagination_parameters, *order))
 
 
@@ -161,6 +178,7 @@ class ApprovalDetail(MethodView):
     @blp.response(200, ApprovalSchema)
     def get(self, request_id):
         """一条申请 / One request"""
+        _request_in_scope(request_id)
         return present([approvals.get_request(db.session, request_id, current_actor(), _permissions())])[0]
 
 
@@ -170,6 +188,7 @@ class Approve(MethodView):
     @blp.response(200, ApprovalSchema)
     def post(self, body, request_id):
         """批准：延期则期限顺延，挂账则案件停止计时 / Approve: the due moves, or the case's clock stops"""
+        _request_in_scope(request_id)
         request = approvals.approve(db.session, engine(), request_id, current_actor(), permissions=_permissions(),
                                     note=body.get("note"))
         db.session.commit()
@@ -182,6 +201,7 @@ class Reject(MethodView):
     @blp.response(200, ApprovalSchema)
     def post(self, body, request_id):
         """不予批准（须说明理由） / Reject, with a note"""
+        _request_in_scope(request_id)
         request = approvals.reject(db.session, request_id, current_actor(), permissions=_permissions(),
                                    note=body["note"])
         db.session.commit()
@@ -204,6 +224,7 @@ class Urge(MethodView):
     @blp.response(200, UrgeResultSchema)
     def post(self, body, task_id):
         """催办：通知办理人（未签收时通知全部候选人） / Urge the task's handler(s)"""
+        _task_case_in_scope(task_id)
         result = urging.urge(db.session, engine(), task_id, current_actor(), message=body["message"])
         db.session.commit()
         return result

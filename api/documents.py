@@ -211,7 +211,7 @@ class CaseDocuments(MethodView):
         return [_dump(d, case.case_no) for d in db.session.scalars(documents.case_documents(case.id))]
 
 
-@blp.route("/documents/<int:document_id>")
+@blp.route("/documents/<int(max=2147483647):document_id>")
 class OneDocument(MethodView):
     @blp.response(200, DocumentSchema)
     def get(self, document_id):
@@ -220,7 +220,7 @@ class OneDocument(MethodView):
         return _dump(document, case.case_no)
 
 
-@blp.route("/documents/<int:document_id>/print")
+@blp.route("/documents/<int(max=2147483647):document_id>/print")
 class PrintDocument(MethodView):
     @blp.response(200, content_type="text/html",
                   description="可打印的文书页面（A4） / The printable page (A4)")

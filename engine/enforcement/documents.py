@@ -10,6 +10,7 @@ The functions here flush or execute on the caller's connection and never commit.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import string
 
 from sqlalchemy import bindparam, insert, select
@@ -50,6 +51,9 @@ def pattern_error(pattern: str) -> tuple[str, str] | None:
                     f"the pattern may use only {{year}}, {{seq}}, {{code}}; unknown: {', '.join(unknown)}")
         if "seq" not in names:
             return "编号格式必须包含 {seq}（序号）", "the number pattern needs {seq}"
+        # a format spec like {seq:0999999999d} would build a gigabyte string: widths stay small
+        if any(spec and re.search(r"\d{3,}", spec) for _, _, spec, _ in parsed):
+            return "编号格式的宽度最多两位数（如 {seq:04d}）", "format widths have at most two digits (e.g. {seq:04d})"
         format_number(pattern, code="X", year=2026, seq=1)
     except (ValueError, TypeError, IndexError, KeyError) as exc:
         return f"编号格式有误：{exc}", f"bad number pattern: {exc}"

@@ -14,6 +14,7 @@ from typing import Callable
 
 from sqlalchemy.engine import Connection
 
+from engine.errors import Forbidden
 from engine.identity import Actor
 from engine.parser import node_config
 from engine.process_config import OPERATIONS, OperationNotAllowed, process_key_of, setting_for_case
@@ -94,6 +95,17 @@ def check_allowed(conn: Connection, definition_id: int, node_id: str, operation:
         raise OperationNotAllowed(f"本环节不允许“{zh}”操作", f"this step does not allow '{en}'")
 
 
+# What the delegate of a 委派 may do with the task they hold for its delegator.
+DELEGATE_OPERATIONS = ("resolve", "cc")
+
+
+def refuse_while_delegated(task) -> None:
+    """Operations that belong to the task's owner (退回, 延期, 挂账 …) are not the delegate's to apply."""
+    if getattr(task, "delegation", None) == "pending":
+        raise Forbidden("委派中的任务只能“办理完成”交回委派人，此操作由委派人办理",
+                        "a delegated task can only be resolved back to its delegator, who applies this operation")
+
+
 def available(context: TaskContext, definition_id: int, has_permission: Callable[[str], bool],
               permission_of: Callable[[str], str]) -> list[str]:
     """The operations ``context.actor`` may apply to the task now: offered by the node, permitted to the
@@ -102,6 +114,8 @@ def available(context: TaskContext, definition_id: int, has_permission: Callable
     load_operation_modules()
     if getattr(context.task, "kind", "bpmn") == "sign":
         codes = ("sign",)  # an added signer's task is only ever signed
+    elif getattr(context.task, "delegation", None) == "pending":
+        codes = DELEGATE_OPERATIONS  # the delegator keeps the task: its delegate resolves it back (and may 抄送)
     else:
         codes = offered(context.conn, definition_id, context.task.node_id, context.spec) + tuple(STATE_OPERATIONS)
     return [code for code in codes

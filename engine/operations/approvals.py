@@ -21,6 +21,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.identity import Actor, usernames_for
 from engine.notifications import notify_everywhere
 from engine.operations import allowed
+from engine.models import Instance
 from engine.operations.records import ApprovalRequest
 from engine.operations.task_lookup import (OpenTask, case_info, check_offered, find_open_task, open_task, record,
                                            require_running)
@@ -60,6 +61,7 @@ def _requestable(session: Session, engine, task_id: str, actor: Actor, kind: str
     task = open_task(session.connection(), task_id)
     if not task.handled_by(actor):
         raise Forbidden(f"只有任务的办理人可以申请{KINDS[kind][0]}", f"only the task's handler may ask for a {kind}")
+    allowed.refuse_while_delegated(task)
     require_running(task.case)
     check_offered(session, engine, task, KINDS[kind][1])
     return task
@@ -227,15 +229,23 @@ def visible_condition(actor: Actor, permissions: Collection[str]):
 
 
 def list_statement(actor: Actor, permissions: Collection[str], *, kind: str | None = None,
-                   status: str | None = None):
-    """(statement, order): pending first, then newest first (ix_approval_request_status_kind_requested)."""
+                   status: str | None = None, case_scope=None):
+    """(statement, order): pending first, then newest first (ix_approval_request_status_kind_requested).
+    ``case_scope``: a condition on the case (the caller's data scope); requests on other cases are left out."""
     statement = select(ApprovalRequest).where(visible_condition(actor, permissions))
+    if case_scope is not None:
+        statement = statement.where(in_scope(case_scope))
     if kind:
         statement = statement.where(ApprovalRequest.kind == kind)
     if status:
         statement = statement.where(ApprovalRequest.status == status)
     pending_first = case((ApprovalRequest.status == "pending", 0), else_=1)
     return statement, (pending_first, ApprovalRequest.requested_at.desc(), ApprovalRequest.id.desc())
+
+
+def in_scope(case_scope):
+    """Requests whose case satisfies ``case_scope`` (a condition on process_instance)."""
+    return exists(select(Instance.id).where(Instance.id == ApprovalRequest.instance_id, case_scope))
 
 
 def _visible(session: Session, request_id: int, actor: Actor, permissions) -> ApprovalRequest:

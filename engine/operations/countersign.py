@@ -75,17 +75,18 @@ def on_submit(task, data: dict, actor: str, case_id: int, step, *, automatic: bo
             raise InvalidData({AGREE: "请选择同意或不同意"}, {AGREE: "choose agree (true) or disagree (false)"})
         agree = False  # the engine completes an overdue signer: no agreement was given
     node = node_config(task.task_spec).node_id
+    # one vote per instance, not per person: a transfer may leave one person holding two instances
     votes = {}
     for other in mi.children:
         if other is not task and other.task_spec is task.task_spec and other.state == TaskState.COMPLETED:
             vote = other.data.get("citybpm_vote")
             if vote:
-                votes[vote["signer"]] = vote
+                votes[str(other.id)] = vote
     this_vote = {"signer": actor, "agree": agree, "opinion": data.get(OPINION) or ""}
-    votes[actor] = this_vote
+    votes[str(task.id)] = this_vote
     total, agreed = _planned(mi), sum(1 for v in votes.values() if v["agree"])
     decision = decide(mode, node_config(task.task_spec).sign_ratio, total, agreed, len(votes), agree)
-    result = {f"{node}_votes": {k: {"agree": v["agree"], "opinion": v["opinion"]} for k, v in votes.items()},
+    result = {f"{node}_votes": {v["signer"]: {"agree": v["agree"], "opinion": v["opinion"]} for v in votes.values()},
               f"{node}_agreed": agreed, f"{node}_total": total, f"{node}_passed": bool(decision)}
     task.data.update(result, citybpm_vote=this_vote, **{SIGN_DONE_VARIABLE: decision is not None})
     # also on the node itself: an output collection (dataOutput) stops SpiffWorkflow from merging instance data

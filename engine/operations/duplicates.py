@@ -18,7 +18,7 @@ from engine.errors import Conflict, InvalidData, NotFound
 from engine.identity import Actor
 from engine.models import Definition
 from engine.operations.case_control import OPEN_STATUSES, end_case
-from engine.projection import EVENTS, INSTANCES, Step, write_versioned
+from engine.projection import EVENTS, INSTANCES, CaseRef, Step, write_versioned
 from engine.subscriptions import publish_case_events
 
 WINDOW_SETTING = "duplicate_window_hours"
@@ -75,7 +75,9 @@ def merge(engine, session: Session, case_id: int, actor: Actor, *, into_case_no:
         raise Conflict("不同流程的案件不能合并", "cases of different processes cannot be merged")
     end_case(engine, session, source.id, actor, status="completed", outcome="duplicate", event="case.merged",
              reason=reason, changes={"merged_into_id": target.id}, into=target.case_no)
-    target_ref = engine._case(conn, target.id)
+    # the version read when its status was checked: a close committed since then makes this UPDATE miss
+    target_ref = CaseRef(target.id, target.case_no, target.definition_id, target.version, None, "", target.status,
+                         target.started_by)
     try:
         write_versioned(conn, target_ref, {})
     except StaleDataError:

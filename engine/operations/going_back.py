@@ -164,6 +164,7 @@ def _load_open(engine: "Engine", session: Session, task_id: str, actor: Actor) -
         if row.assignee is None and is_candidate(_candidates(conn, task_id), actor):
             raise Conflict("请先签收任务再退回", "claim the task before returning it")
         raise Forbidden("只有任务的办理人可以退回", "only the task's assignee may return it")
+    allowed.refuse_while_delegated(row)
     case = engine._case(conn, row.instance_id)
     if case.status != "running":
         raise Conflict("案件不在办理中", "the case is not running")
@@ -293,6 +294,11 @@ def withdraw_task(engine: "Engine", session: Session, task_id: str, actor: Actor
     if completed is None or completed.state != TaskState.COMPLETED:
         raise Conflict("流程已继续推进，不能撤回", "the case has moved on; the task cannot be taken back")
     allowed.check_allowed(conn, case.definition_id, done.node_id, "withdraw", completed.task_spec)
+    # Lock the follow-up rows before reading whether anyone acted: a claim (which does not move the case
+    # version) that commits meanwhile is then either seen below or finds its row gone.
+    follow_up_ids = [str(t.id) for t in _live_below(workflow, completed)]
+    if follow_up_ids:
+        conn.execute(select(TASKS.c.id).where(TASKS.c.id.in_(follow_up_ids)).with_for_update())
     refusal = withdraw_refusal(conn, workflow, completed, case.id, done.id)
     if refusal:
         raise Conflict(*refusal)
@@ -358,7 +364,7 @@ def done_is_withdrawable(engine: "Engine", session: Session, event) -> bool:
 
 def _may_return(context: allowed.TaskContext) -> bool:
     task = context.task
-    return (task.kind == "bpmn" and task.status == "open"
+    return (task.kind == "bpmn" and task.status == "open" and task.delegation != "pending"
             and task.assignee == context.actor.username)
 
 

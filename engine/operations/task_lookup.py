@@ -38,6 +38,7 @@ class OpenTask:
     assignee: str | None
     due_at: _dt.datetime | None
     limit_amount: float | None
+    delegation: str | None
     candidates: tuple[tuple[str, str], ...]
     case: CaseInfo
 
@@ -49,7 +50,7 @@ class OpenTask:
 
 
 _OPEN_TASK = (select(TASKS.c.id, TASKS.c.node_id, TASKS.c.name, TASKS.c.assignee, TASKS.c.due_at,
-                     TASKS.c.limit_amount, INSTANCES.c.id.label("case_id"), INSTANCES.c.case_no,
+                     TASKS.c.limit_amount, TASKS.c.delegation, INSTANCES.c.id.label("case_id"), INSTANCES.c.case_no,
                      INSTANCES.c.definition_id, INSTANCES.c.status, INSTANCES.c.started_by, INSTANCES.c.org_code)
               .join(INSTANCES, INSTANCES.c.id == TASKS.c.instance_id))
 
@@ -61,7 +62,8 @@ def find_open_task(conn: Connection, task_id: str) -> OpenTask | None:
     candidates = tuple((c.kind, c.value) for c in conn.execute(
         select(CANDIDATES.c.kind, CANDIDATES.c.value).where(CANDIDATES.c.task_id == task_id)))
     case = CaseInfo(row.case_id, row.case_no, row.definition_id, row.status, row.started_by, row.org_code)
-    return OpenTask(row.id, row.node_id, row.name, row.assignee, row.due_at, row.limit_amount, candidates, case)
+    return OpenTask(row.id, row.node_id, row.name, row.assignee, row.due_at, row.limit_amount, row.delegation,
+                    candidates, case)
 
 
 def open_task(conn: Connection, task_id: str) -> OpenTask:

@@ -258,3 +258,24 @@ def test_ending_the_case_cancels_its_pending_requests(api, disposal):
     history = api("ld").ok("GET", f"/cases/{case_no}/events", params={"page_size": 100})
     assert any(e["type"] == "extension.cancelled" and e["data"]["request_id"] == request["id"] for e in history)
     assert api("zbz").post(f"/approvals/{request['id']}/approve", json={"note": "同意"}).status_code == 409
+
+
+def test_a_district_approver_sees_and_decides_only_requests_in_their_scope(api, disposal):
+    """A leader whose role is scoped to their own organisation neither lists nor decides 水务局's requests."""
+    from tests.api.test_orgs_users import PASSWORD, create_user, unique
+
+    case_no, task = disposal
+    admin = api("admin")
+    role = unique("roads_lead").lower()
+    admin.ok("POST", "/roles", 201, json={"code": role, "name": "市政处领导", "data_scope": "org_tree",
+                                          "permissions": ["task.read", "task.extend", "task.urge", "case.read"]})
+    username = unique("rl").lower()
+    create_user(admin, username, roles=(role,), orgs=("D_ROADS",))
+    client = api().login(username, PASSWORD)
+
+    request = ask_extension(api, task)
+    assert request["id"] not in [r["id"] for r in client.ok("GET", "/approvals")]
+    assert client.get(f"/approvals/{request['id']}").status_code == 404
+    assert client.post(f"/approvals/{request['id']}/approve", json={"note": "同意"}).status_code == 404
+    assert client.post(f"/tasks/{task['id']}/urge", json={"message": "请尽快"}).status_code == 404
+    assert api("zbz").ok("GET", f"/approvals/{request['id']}")["status"] == "pending"

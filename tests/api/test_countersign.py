@@ -135,3 +135,16 @@ def test_lint_names_the_element(api, attributes, code):
     assert response.status_code == 422, response.text
     problems = [(p["code"], p["element_id"]) for p in response.json()["errors"]]
     assert (code, "sign_node") in problems
+
+
+def test_a_signer_holding_two_instances_after_a_transfer_counts_twice(api):
+    """One vote per instance, not per person: sw hands their instance to sz, who then signs both."""
+    from tests.api.case_ops_helpers import case
+
+    no = start_signing(api, "cs_two_instances", countersign_process("all"))
+    mine = [t for t in case(api, no)["open_tasks"] if t["assignee"] == "sw"][0]
+    api("sw").ok("POST", f"/tasks/{mine['id']}/transfer", json={"to": "sz", "reason": "请代签"})
+    for task in [t for t in case(api, no)["open_tasks"] if t["node_id"] == "sign"]:
+        api(task["assignee"]).ok("POST", f"/tasks/{task['id']}/complete",
+                                 json={"data": {"agree": True, "opinion": "同意"}})
+    assert [t["node_id"] for t in case(api, no)["open_tasks"]] == ["after"]

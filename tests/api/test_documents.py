@@ -151,6 +151,8 @@ def test_number_pattern_is_configurable_and_checked(api, app_context, case_id):
     assert bad.status_code == 422 and "number_pattern" in bad.text
     missing_seq = admin.request("PATCH", "/document-types/hearing_notice", json={"number_pattern": "听告{year}"})
     assert missing_seq.status_code == 422
+    huge = admin.request("PATCH", "/document-types/hearing_notice", json={"number_pattern": "听告{seq:0999999999d}"})
+    assert huge.status_code == 422 and "宽度" in huge.text
     changed = admin.ok("PATCH", "/document-types/hearing_notice", json={"number_pattern": "听告〔{year}〕{seq:03d}"})
     assert changed["number_pattern"] == "听告〔{year}〕{seq:03d}"
     try:
@@ -166,3 +168,8 @@ def test_number_pattern_is_configurable_and_checked(api, app_context, case_id):
 def test_case_without_documents_lists_none(app_context, case_id, api):
     case_no = db.session.get(Instance, case_id).case_no
     assert api("sly").ok("GET", f"/cases/{case_no}/documents") == []
+
+
+def test_a_document_id_beyond_the_integer_range_is_not_found(api):
+    for path in ("/documents/99999999999999999999999", "/documents/99999999999999999999999/print"):
+        assert api("admin").get(path).status_code == 404

@@ -164,3 +164,26 @@ def test_return_and_withdraw_refused_across_parallel_branches(api, parallel):
     assert api("ld").post(f"/tasks/{part_b}/withdraw", json={"reason": "x"}).status_code == 409
     api("sly").complete(parallel, "sum_up", {})
     assert case(api, parallel)["status"] == "completed"
+
+
+def test_a_delegate_may_not_return_or_ask_for_time(api):
+    """委派: the delegate only resolves the task back; 退回, 延期 and 挂账 stay the delegator's."""
+    from tests.api.case_ops_helpers import chain, deploy, start
+
+    deploy(api, "gb_delegated", f"""
+<bpmn:startEvent id="start"/>
+<bpmn:userTask id="fill" name="填报" camunda:candidateGroups="acceptor"/>
+<bpmn:userTask id="review" name="审核" camunda:candidateGroups="shift_leader"/>
+<bpmn:endEvent id="end"/>
+{chain("fill", "review")}
+""")
+    case_no = start(api, "gb_delegated")["case_no"]
+    api("sly").complete(case_no, "fill", {"title": "x"})
+    task = api("zbz").task_for(case_no, "review")
+    api("zbz").ok("POST", f"/tasks/{task['id']}/claim")
+    api("zbz").ok("POST", f"/tasks/{task['id']}/delegate", json={"to": "ld", "reason": "请先看看"})
+    offered = {o["code"] for o in api("ld").ok("GET", f"/tasks/{task['id']}")["operations"]}
+    assert offered <= {"resolve", "cc"} and "resolve" in offered
+    assert api("ld").post(f"/tasks/{task['id']}/return", json={"target": "fill", "reason": "x"}).status_code == 403
+    assert api("ld").post(f"/tasks/{task['id']}/hang-requests", json={"reason": "x"}).status_code == 403
+    assert [t["node_id"] for t in api("ld").inbox(case_no=case_no)] == ["review"]
