@@ -98,7 +98,8 @@ const CalendarsPage = {
 
     async function select() {
       detail.value = await api.get(`/calendars/${encodeURIComponent(code.value)}`);
-      seasonsText.value = JSON.stringify(detail.value.seasons, null, 1);
+      // one season per line: readable at 1366×768 without scrolling through every window
+      seasonsText.value = `[\n${detail.value.seasons.map((season) => JSON.stringify(season)).join(',\n')}\n]`;
       seasonErrors.clear();
       days.loadDays();
     }

@@ -136,8 +136,8 @@ const ProcessPage = {
       const value = Object.entries(strategy).find(([name]) => name !== 'kind');
       return `${names.value[strategy.kind] || strategy.kind}${value ? `：${value[1]}` : ''}`;
     };
-    const bpmnCandidates = (b) => [b.assignee, ...b.candidate_users, ...b.candidate_groups, b.lane_role]
-      .filter(Boolean).join('、');
+    const bpmnCandidates = (b) => [...new Set([b.assignee, ...b.candidate_users, ...b.candidate_groups, b.lane_role]
+      .filter(Boolean))].join('、');
     onMounted(async () => {
       const [definitions, configOptions] = await Promise.all([fetchAll('/definitions'), api.get('/processes/config-options')]);
       Object.assign(options, configOptions);
