@@ -19,6 +19,7 @@ NEW_LIMIT = "check"                  # a time-limit standard code (engine.deadli
 GATEWAY, FLOW = "gw_check", "flow_gw_check_rework"
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 CITYBPM = "{http://citybpm.dev/schema/1.0/bpmn}"
+CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 
 
 def log_in(page, username: str, next_page: str) -> None:
@@ -95,10 +96,12 @@ def test_designer_changes_time_limit_fixes_gateway_lint_and_deploys_new_version(
         assert admin.ok("GET", f"/definitions/{KEY}")["version"] == before  # nothing was stored
 
         # clicking the problem selects the flow; making it the default flow fixes it
+        page.get_by_role("button", name="适应画布").click()   # finding the flow zoomed in on it
         shape(page, TASK).click()
         panel_shows(page, TASK)
         problem.click()
         panel_shows(page, FLOW)
+        screenshot(page, "modeler_lint")
         page.locator(".cb-mp-default").click()
         expect(condition).to_be_disabled()
         page.locator(".cb-deploy-button").click()
@@ -106,6 +109,7 @@ def test_designer_changes_time_limit_fixes_gateway_lint_and_deploys_new_version(
         expect(page.locator(".el-message--success")).to_contain_text(f"已部署第 {deployed} 版")
         expect(page.locator(".cb-modeler-version")).to_have_text(f"第 {deployed} 版")
         expect(page.locator(".cb-lint-overlay")).to_have_count(0)
+        page.get_by_role("button", name="适应画布").click()
         screenshot(page, "modeler")
 
         # the server stored what the panel changed, with the called processes and the rules table
@@ -117,8 +121,15 @@ def test_designer_changes_time_limit_fixes_gateway_lint_and_deploys_new_version(
         assert task.get(f"{CITYBPM}timeLimit") == NEW_LIMIT
         assert root.xpath(f"//bpmn:exclusiveGateway[@id='{GATEWAY}']", namespaces=NS)[0].get("default") == FLOW
         assert not root.xpath(f"//bpmn:sequenceFlow[@id='{FLOW}']/bpmn:conditionExpression", namespaces=NS)
-        shipped = stored_xml(admin, 1).xpath(f"//bpmn:userTask[@id='{TASK}']", namespaces=NS)[0]
-        assert shipped.get(f"{CITYBPM}timeLimit") == "accept"
+        original = stored_xml(admin, before)
+        assert original.xpath(f"//bpmn:userTask[@id='{TASK}']", namespaces=NS)[0].get(f"{CITYBPM}timeLimit") == "accept"
+        # what the panel did not touch comes back as it was, in every namespace
+        for xpath, attribute in (("//bpmn:businessRuleTask[@id='propose']", f"{CAMUNDA}decisionRef"),
+                                 ("//bpmn:task[@id='returned']", f"{CITYBPM}set"),
+                                 ("//bpmn:lane[@id='Lane_supervisor']", f"{CITYBPM}role"),
+                                 (f"//bpmn:userTask[@id='{TASK}']", f"{CAMUNDA}candidateGroups")):
+            value = original.xpath(xpath, namespaces=NS)[0].get(attribute)
+            assert value and root.xpath(xpath, namespaces=NS)[0].get(attribute) == value, (xpath, attribute)
 
         # version 1, read-only: the panel shows its own settings and nothing can be deployed
         page.locator(".cb-versions-button").click()

@@ -49,6 +49,13 @@ export const camundaDescriptor = {
       properties: ['assignee', 'candidateUsers', 'candidateGroups', 'dueDate'].map(attr),
     },
     {
+      // SpiffWorkflow's Camunda parser reads the DMN decision a business rule task runs from here
+      name: 'DecisionRef',
+      isAbstract: true,
+      extends: ['bpmn:BusinessRuleTask'],
+      properties: [attr('decisionRef')],
+    },
+    {
       name: 'FormSupported',
       isAbstract: true,
       extends: ['bpmn:UserTask', 'bpmn:StartEvent'],

@@ -81,6 +81,12 @@ async function loadVersion(key, version) {
   return { definition, main, others: files.filter((f) => f !== main) };
 }
 
+// One message at a time: a refused deploy's error must not linger next to the next deploy's success.
+function notify(type, message) {
+  ElMessage.closeAll();
+  ElMessage({ type, message });
+}
+
 function download(filename, text) {
   const link = Object.assign(document.createElement('a'), {
     href: URL.createObjectURL(new Blob([text], { type: 'application/xml' })), download: filename,
@@ -140,13 +146,27 @@ const ModelerPage = {
     async function show(xml, readonly) {
       createInstance(readonly);
       const { warnings } = await bpmn.importXML(xml);
-      if (warnings.length) ElMessage.warning(t('modeler.importWarnings', { count: warnings.length }));
-      bpmn.get('canvas').zoom('fit-viewport');
+      // unknown attributes (e.g. citybpm:set, kept undeclared on purpose) are kept on save: not worth a warning
+      const real = warnings.filter((w) => !/^unknown attribute/.test(w.message || ''));
+      if (real.length) notify('warning', t('modeler.importWarnings', { count: real.length }));
+      fitDiagram();
       dirty.value = false;
       problems.value = [];
       problemsOpen.value = false;
       collectUserTasks();
       revision.value += 1;
+    }
+
+    // fit-viewport, but beside the palette: it floats over the canvas's left edge and would hide shapes there
+    function fitDiagram() {
+      if (!bpmn) return;
+      const canvas = bpmn.get('canvas');
+      const { inner, outer } = canvas.viewbox();
+      if (!inner.width || !inner.height) return;
+      const left = current.readonly ? 12 : 120;
+      const margin = 12;
+      const zoom = Math.min((outer.width - left - margin) / inner.width, (outer.height - 2 * margin) / inner.height, 1);
+      canvas.viewbox({ x: inner.x - left / zoom, y: inner.y - margin / zoom, width: outer.width / zoom, height: outer.height / zoom });
     }
 
     async function confirmDiscard() {
@@ -224,8 +244,19 @@ const ModelerPage = {
     function selectElement(id) {
       const element = id && bpmn.get('elementRegistry').get(id);
       if (!element) return;
+      const canvas = bpmn.get('canvas');
       bpmn.get('selection').select(element);
-      bpmn.get('canvas').scrollToElement(element);
+      // centred at a readable zoom: a whole city process fitted to the screen is too small to read
+      const points = element.waypoints || [{ x: element.x, y: element.y }, { x: element.x + element.width, y: element.y + element.height }];
+      const xs = points.map((p) => p.x);
+      const ys = points.map((p) => p.y);
+      const zoom = Math.max(canvas.zoom(), 0.8);
+      const { outer } = canvas.viewbox();
+      const [width, height] = [outer.width / zoom, outer.height / zoom];
+      // a flow can run across the whole diagram: show its top-left corner, where its problem badge sits
+      const [cx, cy] = element.waypoints ? [Math.min(...xs), Math.min(...ys)]
+        : [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+      canvas.viewbox({ x: cx - width / 2, y: cy - height / 2, width, height });
     }
 
     // --- deploy -------------------------------------------------------------------------------------
@@ -243,15 +274,15 @@ const ModelerPage = {
         dirty.value = false;
         current.version = data.version;
         current.latest = data.version;
-        ElMessage({ type: 'success', message: t(status === 201 ? 'modeler.deployed' : 'modeler.unchanged', { version: data.version }) });
+        notify('success', t(status === 201 ? 'modeler.deployed' : 'modeler.unchanged', { version: data.version }));
         await loadProcesses();
         if (versionsDrawer.visible) await loadVersions();
       } catch (error) {
         if (error instanceof ApiError && error.status === 422 && error.errors.length) {
           showProblems(error.errors);
-          ElMessage({ type: 'error', message: t('modeler.rejected', { count: error.errors.length }) });
+          notify('error', t('modeler.rejected', { count: error.errors.length }));
         } else {
-          ElMessage.error(error.message);
+          notify('error', error.message);
         }
       } finally {
         deploying.value = false;
@@ -334,7 +365,7 @@ const ModelerPage = {
       editor,
       openProcess, deploy, downloadXml, showVersions, viewReadonly, backToEdit, startNew, createNew,
       selectElement, refreshFindItems, findElement, formatDateTime, t,
-      fit: () => bpmn && bpmn.get('canvas').zoom('fit-viewport'),
+      fit: fitDiagram,
       statusText: (s) => t(`modeler.status.${s}`),
     };
   },
