@@ -162,6 +162,14 @@ def test_closed_loop_with_one_rework_in_the_browser(new_page, api, screenshot):
     expect(leader.locator(".cb-case-status")).to_have_text("已办结")
     expect(node(leader, "close")).to_have_class(COMPLETED)
     expect(leader.locator(".cb-case-timeline")).to_contain_text("案件结束")
+    # a tablet: the page itself must not scroll sideways (tables may scroll inside)
+    leader.set_viewport_size({"width": 1024, "height": 768})
+    pages = {f"/cases/case.html?no={case_no}": ".cb-diagram-main .djs-element", "/workbench.html": ".cb-todo-table",
+             "/report.html": ".cb-report-form"}  # the workbench's event stream never lets the network idle
+    for path, content in pages.items():
+        leader.goto(path)
+        expect(leader.locator(content).first).to_be_visible()
+        assert leader.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
 
     closed = api("zbz").ok("GET", f"/cases/{case_no}")
     assert (closed["status"], closed["outcome"], closed["rework_count"]) == ("completed", "closed", 1)
