@@ -25,7 +25,7 @@ def install_live(app: Flask) -> live.LiveBroker:
     """One broker per app; new tasks reach it after their commit (Redis fans out between processes)."""
     broker = live.LiveBroker(redis_client(app))
     app.extensions["citybpm_live"] = broker
-    live.install_commit_hook(broker.publish)
+    live.install_commit_hook(broker)
     return broker
 
 

@@ -12,6 +12,7 @@ import json
 import logging
 import queue
 import threading
+import weakref
 from dataclasses import dataclass, field
 
 from sqlalchemy import event
@@ -40,17 +41,21 @@ def note_new_tasks(conn, case_no: str, rows: list[dict], candidates: list[dict])
                         "candidates": [[c["kind"], c["value"]] for c in candidates if c["task_id"] == row["id"]]})
 
 
-_PUBLISH = None
+# Every broker of this process (one per app; tests build several): each hears every commit.
+_BROKERS: "weakref.WeakSet[LiveBroker]" = weakref.WeakSet()
 
 
-def install_commit_hook(publish) -> None:
-    """After a commit that wrote new tasks, call ``publish(notes)`` (once per process)."""
-    global _PUBLISH
-    _PUBLISH = publish
+def install_commit_hook(broker) -> None:
+    """After a commit that wrote new tasks, call ``broker.publish(notes)``."""
+    _BROKERS.add(broker)
     if not event.contains(Session, "after_begin", _after_begin):
         event.listen(Session, "after_begin", _after_begin)
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _after_rollback)
+
+
+def remove_commit_hook(broker) -> None:
+    _BROKERS.discard(broker)
 
 
 def _after_begin(session: Session, _transaction, connection) -> None:
@@ -71,9 +76,9 @@ def _after_rollback(session: Session) -> None:
 
 def _after_commit(session: Session) -> None:
     notes = _take(session)
-    if notes and _PUBLISH is not None:
+    for broker in list(_BROKERS) if notes else ():
         try:
-            _PUBLISH(notes)
+            broker.publish(notes)
         except Exception:  # noqa: BLE001 - the commit stands; a browser sees the task on its next refresh
             log.exception("live update failed")
 
