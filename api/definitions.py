@@ -11,6 +11,7 @@ from api.auth import current_actor
 from api.errors import ApiProblem
 from api.extensions import db
 from api.pagination import page_of
+from engine import deployment
 from engine.deployment import SourceFile
 from engine.models import Definition, DefinitionFile
 from forms import store
@@ -114,6 +115,26 @@ class Definitions(MethodView):
                                             form_exists=lambda form_key: store.form_exists(db.session, form_key))
         db.session.commit()
         return definition, 201 if created else 200
+
+
+class ValidationResultSchema(Schema):
+    valid = fields.Boolean()
+    process_id = fields.String()
+    name = fields.String(allow_none=True)
+
+
+@blp.route("/validate")
+class Validate(MethodView):
+    @blp.arguments(DeployQuerySchema, location="query")
+    @blp.doc(requestBody=DEPLOY_BODY)
+    @blp.response(200, ValidationResultSchema)
+    def post(self, query):
+        """校验流程（与部署相同的检查，不保存）；不通过时 422 列出全部问题及元素 id / Validate without deploying"""
+        files = _uploaded_files()
+        _parsed, process_id, name = deployment.validate(db.session, files, key=query.get("key"),
+                                               form_exists=lambda form_key: store.form_exists(db.session, form_key))
+        db.session.rollback()
+        return {"valid": True, "process_id": process_id, "name": name}
 
 
 def _version(key: str, version: int | None = None) -> Definition:

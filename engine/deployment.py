@@ -113,10 +113,10 @@ def _main_process(parsed: list[ParsedFile], key: str | None) -> tuple[str, str |
     return process_id, name
 
 
-def deploy(session: Session, files: list[SourceFile], *, key: str | None = None,
-           deployed_by: str | None = None, form_exists: Callable[[str], bool] = lambda _key: True
-           ) -> tuple[Definition, bool]:
-    """Validate and store; returns (definition, created). Raises DeploymentRejected."""
+def validate(session: Session, files: list[SourceFile], *, key: str | None = None,
+             form_exists: Callable[[str], bool] = lambda _key: True) -> tuple[list[ParsedFile], str, str | None]:
+    """Everything a deploy checks, storing nothing (the modeler's 校验): returns the parsed files and the main
+    process's id and name, or raises DeploymentRejected with every problem."""
     if not files:
         raise DeploymentRejected([Problem("deploy.no_files", None, "没有上传文件", "no files were uploaded")])
     parsed, problems = check_files(files, form_exists)
@@ -134,7 +134,14 @@ def deploy(session: Session, files: list[SourceFile], *, key: str | None = None,
     except Exception as exc:  # SpiffWorkflow raises assorted errors on odd input
         raise DeploymentRejected([Problem("deploy.parse_error", None, f"流程解析失败：{exc}",
                                           f"process could not be parsed: {exc}")]) from None
+    return parsed, process_id, name
 
+
+def deploy(session: Session, files: list[SourceFile], *, key: str | None = None,
+           deployed_by: str | None = None, form_exists: Callable[[str], bool] = lambda _key: True
+           ) -> tuple[Definition, bool]:
+    """Validate and store; returns (definition, created). Raises DeploymentRejected."""
+    parsed, process_id, name = validate(session, files, key=key, form_exists=form_exists)
     key = key or process_id
     sha = content_sha256(files)
     latest = session.scalars(select(Definition).where(Definition.key == key)

@@ -136,3 +136,17 @@ def test_absurd_versions_and_pages_are_not_found_or_empty(api):
     assert admin.get("/definitions/closed_loop/versions/99999999999999999999").status_code == 404
     huge_page = admin.get("/cases", params={"page": 10**15})
     assert huge_page.status_code == 200 and huge_page.json() == []
+
+
+def test_validate_checks_like_a_deploy_and_stores_nothing(api):
+    admin = api("admin")
+    good = admin.post("/definitions/validate", files={"files": ("p.bpmn", tiny_process("tiny_validate"), "text/xml")})
+    assert good.status_code == 200 and good.json() == {"valid": True, "process_id": "tiny_validate", "name": None}
+    extra = '<bpmn:userTask id="orphan_task" name="无人办理"/>'
+    bad = admin.post("/definitions/validate",
+                     files={"files": ("p.bpmn", tiny_process("tiny_validate", extra=extra), "text/xml")})
+    assert bad.status_code == 422
+    assert ("lint.no_assignee", "orphan_task") in {(p["code"], p["element_id"]) for p in bad.json()["errors"]}
+    assert admin.get("/definitions/tiny_validate").status_code == 404
+    assert api("sw").post("/definitions/validate",
+                          files={"files": ("p.bpmn", tiny_process("x"), "text/xml")}).status_code == 403

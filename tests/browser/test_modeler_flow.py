@@ -86,7 +86,7 @@ def test_designer_changes_time_limit_fixes_gateway_lint_and_deploys_new_version(
         expect(condition).to_have_value('check_result == "fail"')
         condition.fill("")
         condition.blur()
-        page.locator(".cb-deploy-button").click()
+        page.locator(".cb-validate-button").click()  # 校验: every deploy check, nothing stored
         overlay = page.locator(f'.cb-lint-overlay[data-element-id="{FLOW}"]')
         expect(overlay).to_be_visible()
         expect(overlay).to_contain_text("没有条件表达式")
@@ -104,9 +104,13 @@ def test_designer_changes_time_limit_fixes_gateway_lint_and_deploys_new_version(
         screenshot(page, "modeler_lint")
         page.locator(".cb-mp-default").click()
         expect(condition).to_be_disabled()
+        page.locator(".cb-validate-button").click()
+        expect(page.locator(".el-message--success")).to_contain_text("校验通过")
+        expect(page.locator(".cb-lint-overlay")).to_have_count(0)
+        assert admin.ok("GET", f"/definitions/{KEY}")["version"] == before  # validating stores nothing
         page.locator(".cb-deploy-button").click()
         deployed = before + 1
-        expect(page.locator(".el-message--success")).to_contain_text(f"已部署第 {deployed} 版")
+        expect(page.locator(".el-message--success", has_text=f"已部署第 {deployed} 版")).to_be_visible()
         expect(page.locator(".cb-modeler-version")).to_have_text(f"第 {deployed} 版")
         expect(page.locator(".cb-lint-overlay")).to_have_count(0)
         page.get_by_role("button", name="适应画布").click()

@@ -1,7 +1,8 @@
 // 流程设计: the process list, the bpmn-js modeler with our properties panel (modeler-panel.js), deploy with the
 // engine's lint problems drawn on the diagram, the version list and any version opened read-only.
 // The page loads bpmn-js's UMD bundles: the navigated viewer (kept as window.BpmnViewer) and the modeler
-// (window.BpmnJS). There is no validate-only endpoint: the server's deploy is the judge, so 校验 happens on 部署.
+// (window.BpmnJS). The server is the judge: 校验 asks POST /definitions/validate (every deploy check, nothing
+// stored); 部署 checks again.
 import { computed, createApp, markRaw, onBeforeUnmount, onMounted, reactive, ref, shallowRef } from 'vue';
 import { ElMessage, ElMessageBox } from 'element-plus';
 import { api, ApiError, request, requireLogin } from './api.js';
@@ -16,6 +17,7 @@ addMessages({
     'modeler.key': '流程标识', 'modeler.name': '流程名称', 'modeler.keyHint': '字母开头，可含数字、下划线、点、横线',
     'modeler.keyInvalid': '流程标识格式不正确', 'modeler.keyExists': '该流程标识已存在',
     'modeler.version': '第 {version} 版', 'modeler.notDeployed': '未部署', 'modeler.readonly': '只读',
+    'modeler.validate': '校验', 'modeler.valid': '校验通过，可以部署',
     'modeler.dirty': '有未部署的修改', 'modeler.deploy': '校验并部署', 'modeler.versions': '版本',
     'modeler.download': '下载 XML', 'modeler.fit': '适应画布', 'modeler.backToEdit': '返回编辑最新版',
     'modeler.find': '定位元素', 'modeler.deployed': '已部署第 {version} 版', 'modeler.unchanged': '内容未变化，仍为第 {version} 版',
@@ -33,6 +35,7 @@ addMessages({
     'modeler.key': 'Process key', 'modeler.name': 'Process name', 'modeler.keyHint': 'Starts with a letter; letters, digits, _ . -',
     'modeler.keyInvalid': 'Invalid process key', 'modeler.keyExists': 'This process key exists already',
     'modeler.version': 'Version {version}', 'modeler.notDeployed': 'Not deployed', 'modeler.readonly': 'Read-only',
+    'modeler.validate': 'Validate', 'modeler.valid': 'Valid: ready to deploy',
     'modeler.dirty': 'Undeployed changes', 'modeler.deploy': 'Validate and deploy', 'modeler.versions': 'Versions',
     'modeler.download': 'Download XML', 'modeler.fit': 'Fit', 'modeler.backToEdit': 'Edit the latest version',
     'modeler.find': 'Find element', 'modeler.deployed': 'Deployed version {version}', 'modeler.unchanged': 'Unchanged: still version {version}',
@@ -259,15 +262,45 @@ const ModelerPage = {
       canvas.viewbox({ x: cx - width / 2, y: cy - height / 2, width, height });
     }
 
-    // --- deploy -------------------------------------------------------------------------------------
+    // --- validate and deploy -----------------------------------------------------------------------
+    // the diagram and the other files of the bundle (called processes, DMN tables), as the server wants them
+    async function bundle() {
+      const { xml } = await bpmn.saveXML({ format: true });
+      const form = new FormData();
+      form.append('files', new Blob([xml], { type: 'application/xml' }), current.mainFile);
+      for (const f of current.others) form.append('files', new Blob([f.content], { type: 'application/xml' }), f.filename);
+      return form;
+    }
+
+    function refused(error) {
+      if (error instanceof ApiError && error.status === 422 && error.errors.length) {
+        showProblems(error.errors);
+        notify('error', t('modeler.rejected', { count: error.errors.length }));
+      } else {
+        notify('error', error.message);
+      }
+    }
+
+    async function validate() {
+      deploying.value = true;
+      try {
+        await request('POST', '/definitions/validate', { body: await bundle(), query: { key: current.key } });
+        clearProblemMarks();
+        problems.value = [];
+        problemsOpen.value = false;
+        notify('success', t('modeler.valid'));
+      } catch (error) {
+        refused(error);
+      } finally {
+        deploying.value = false;
+      }
+    }
+
     async function deploy() {
       deploying.value = true;
       try {
-        const { xml } = await bpmn.saveXML({ format: true });
-        const form = new FormData();
-        form.append('files', new Blob([xml], { type: 'application/xml' }), current.mainFile);
-        for (const f of current.others) form.append('files', new Blob([f.content], { type: 'application/xml' }), f.filename);
-        const { data, status } = await request('POST', '/definitions', { body: form, query: { key: current.key } });
+        const { data, status } = await request('POST', '/definitions', { body: await bundle(),
+                                                                          query: { key: current.key } });
         clearProblemMarks();
         problems.value = [];
         problemsOpen.value = false;
@@ -278,12 +311,7 @@ const ModelerPage = {
         await loadProcesses();
         if (versionsDrawer.visible) await loadVersions();
       } catch (error) {
-        if (error instanceof ApiError && error.status === 422 && error.errors.length) {
-          showProblems(error.errors);
-          notify('error', t('modeler.rejected', { count: error.errors.length }));
-        } else {
-          notify('error', error.message);
-        }
+        refused(error);
       } finally {
         deploying.value = false;
       }
@@ -363,7 +391,7 @@ const ModelerPage = {
       canvasEl, processes, options, current, selected, revision, dirty, problems, problemsOpen, deploying,
       versionsDrawer, newDialog, find, userTaskIds, bundleFiles,
       editor,
-      openProcess, deploy, downloadXml, showVersions, viewReadonly, backToEdit, startNew, createNew,
+      openProcess, validate, deploy, downloadXml, showVersions, viewReadonly, backToEdit, startNew, createNew,
       selectElement, refreshFindItems, findElement, formatDateTime, t,
       fit: fitDiagram,
       statusText: (s) => t(`modeler.status.${s}`),
@@ -402,7 +430,10 @@ const ModelerPage = {
               <el-button size="small" @click="downloadXml">{{ t('modeler.download') }}</el-button>
               <el-button v-if="current.version" size="small" class="cb-versions-button" @click="showVersions">{{ t('modeler.versions') }}</el-button>
               <el-button v-if="current.readonly" size="small" type="primary" plain @click="backToEdit">{{ t('modeler.backToEdit') }}</el-button>
-              <el-button v-else size="small" type="primary" class="cb-deploy-button" :loading="deploying" @click="deploy">{{ t('modeler.deploy') }}</el-button>
+              <template v-else>
+                <el-button size="small" class="cb-validate-button" :loading="deploying" @click="validate">{{ t('modeler.validate') }}</el-button>
+                <el-button size="small" type="primary" class="cb-deploy-button" :loading="deploying" @click="deploy">{{ t('modeler.deploy') }}</el-button>
+              </template>
             </template>
             <span v-else class="cb-muted">{{ t('modeler.empty') }}</span>
           </div>
