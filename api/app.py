@@ -7,8 +7,8 @@ import swagger_ui_bundle
 from flask import Flask, redirect, send_from_directory
 
 from api import (approvals, attachments, audit, auth, calendars, case_diagram, case_operations, catalog, cases,
-                 config, definitions, dispatch_rules, documents, enforcement_links, errors, evaluation_config, forms,
-                 inbox_counts, laws, live, notifications, orgs, process_config, roles, settings, subscriptions,
+                 config, definitions, dispatch_rules, documents, enforcement_links, errors, evaluation, evaluation_config, forms,
+                 evaluation_views, inbox_counts, laws, live, notifications, orgs, process_config, roles, settings, subscriptions,
                  task_operations, tasks, time_limits, users, web)
 from api.extensions import db, migrate, rest
 from api.scheduling import install_wakeups
@@ -42,7 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
                       evaluation_config.blp, process_config.blp, task_operations.blp, task_operations.copies_blp,
                       case_operations.blp, approvals.blp, dispatch_rules.blp, laws.blp, documents.blp,
                       enforcement_links.blp, case_diagram.blp, inbox_counts.blp, live.blp,
-                      attachments.blp):
+                      attachments.blp, evaluation_views.blp, evaluation.blp):
         rest.register_blueprint(blueprint)
     rest.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     rest.spec.options["security"] = [{"bearerAuth": []}]

@@ -77,6 +77,8 @@ BLUEPRINTS: dict[str, tuple[str | None, str | None]] = {
     "settings": ("setting.read", "setting.manage"),
     "catalog": ("catalog.read", "catalog.manage"),
     "evaluation_config": ("evaluation.read", "evaluation.manage"),
+    "evaluation_views": ("evaluation.read", "evaluation.read"),
+    "evaluation": ("evaluation.read", "evaluation.read"),
     "process_config": ("process.read", "process.configure"),
     # issue 6: task and case operations (the exceptions below name the stricter ones)
     "task_ops": ("task.read", "task.work"),

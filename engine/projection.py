@@ -17,6 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import expressions, live
 from engine.assignment import resolve, resolve_with_settings
 from engine.enforcement import effects as enforcement_effects
+from engine.evaluation import rollups as evaluation_rollups
 from engine.errors import ProcessError
 from engine.models import Event, Instance, Task, TaskCandidate
 from engine.parser import node_config
@@ -126,6 +127,7 @@ def write_step(conn: Connection, workflow, case: CaseRef, step: Step, before: Sn
     changes["state"] = dump_state(workflow)
     write_versioned(conn, case, changes)
 
+    evaluation_rollups.stamp_due(conn, step.events, gone)  # 绩效考核: "on time" needs the due instant
     if gone:
         deleted = conn.execute(_DELETE_TASKS, {"ids": gone}).rowcount
         if deleted != len(gone):

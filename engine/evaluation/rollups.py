@@ -1,0 +1,230 @@
+"""Facts: one row per (case, counted event, party, key, counter), kept up to date incrementally.
+
+``refresh`` reads only the events written since the last refresh (the ``evaluation_watermark`` row) and
+adds their facts; a report then counts facts of its period through ``ix_evaluation_fact_party_day``, so a
+monthly report costs the month's facts, not the whole history. ``stamp_due`` (called by
+projection.write_step before completed task rows go) copies each completed task's due instant onto its
+``task.completed`` event, so "on time" later needs no task row (working-time calendars, 延期 and paused
+挂账 time are already in that instant).
+
+Known limit: on a server database, an event committed after a later-numbered one was refreshed is skipped;
+the embedded default (SQLite) commits one writer at a time, so it cannot happen there.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+
+from sqlalchemy import Date, Index, Integer, String, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.clock import DEFAULT_TZ
+from engine.db import Base
+
+BATCH = 2000
+VOIDED = ("voided", "terminated", "withdrawn")
+DISPATCH_LIMIT = _dt.timedelta(minutes=15)  # 受理 15 min: the 核实 task is sent within the 受理 limit
+
+
+class EvaluationFact(Base):
+    __tablename__ = "evaluation_fact"
+    # a report: one party, one period, grouped by key and counter
+    __table_args__ = (Index("ix_evaluation_fact_party_day", "party", "day", "counter", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[_dt.date] = mapped_column(Date)        # the event's local (Asia/Shanghai) date
+    party: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(100))     # username, org code or district code
+    counter: Mapped[str] = mapped_column(String(40))
+    instance_id: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[int] = mapped_column(Integer)
+    org: Mapped[str | None] = mapped_column(String(40))       # the case's department (filter)
+    district: Mapped[str | None] = mapped_column(String(20))  # the case's district (filter)
+
+
+class EvaluationWatermark(Base):
+    __tablename__ = "evaluation_watermark"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
+FACTS, WATERMARK = EvaluationFact.__table__, EvaluationWatermark.__table__
+
+
+def stamp_due(conn: Connection, events: list[dict], gone: list[str]) -> None:
+    """Before the completed rows are deleted: put each one's due_at on its task.completed event."""
+    from engine.models import Task
+    completed = [e for e in events if e.get("type") == "task.completed" and e.get("task_id") in gone]
+    if not completed:
+        return
+    tasks = Task.__table__
+    due = dict(conn.execute(select(tasks.c.id, tasks.c.due_at).where(tasks.c.id.in_([e["task_id"] for e in completed]))
+                            ).all())
+    for e in completed:
+        value = due.get(e["task_id"])
+        e["data"] = {**(e.get("data") or {}), "due_at": value.isoformat() if value else None}
+
+
+def refresh(conn: Connection) -> int:
+    """Add the facts of every event written since the last refresh; returns how many events were read."""
+    from engine.models import Event
+    events = Event.__table__
+    mark = conn.execute(select(WATERMARK.c.last_event_id).where(WATERMARK.c.id == 1)).scalar()
+    if mark is None:
+        conn.execute(insert(WATERMARK).values(id=1, last_event_id=0))
+        mark = 0
+    read = 0
+    while True:
+        batch = conn.execute(select(events).where(events.c.id > mark).order_by(events.c.id).limit(BATCH)).all()
+        if not batch:
+            break
+        deriver = _Deriver(conn)
+        facts = [fact for event in batch for fact in deriver.facts(event)]
+        if facts:
+            conn.execute(insert(FACTS), facts)
+        mark = batch[-1].id
+        read += len(batch)
+        conn.execute(update(WATERMARK).where(WATERMARK.c.id == 1).values(last_event_id=mark))
+    return read
+
+
+def _local_day(at: _dt.datetime) -> _dt.date:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=_dt.timezone.utc)
+    return at.astimezone(DEFAULT_TZ).date()
+
+
+def _aware(value) -> _dt.datetime | None:
+    if not value:
+        return None
+    instant = _dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return instant if instant.tzinfo else instant.replace(tzinfo=_dt.timezone.utc)
+
+
+def _on_time(event) -> bool:
+    due = _aware((event.data or {}).get("due_at"))
+    return due is None or _aware(event.at) <= due
+
+
+class _Deriver:
+    """Turns one event into its facts; looks back only within the event's own case."""
+
+    def __init__(self, conn: Connection):
+        from engine.models import Event, Instance
+        self.conn, self.events, self.instances = conn, Event.__table__, Instance.__table__
+        self.cases: dict[int, object] = {}
+
+    def case(self, instance_id: int):
+        if instance_id not in self.cases:
+            i = self.instances
+            self.cases[instance_id] = self.conn.execute(
+                select(i.c.id, i.c.source, i.c.started_by, i.c.started_at, i.c.grid_code, i.c.org_code, i.c.due_at,
+                       i.c.variables).where(i.c.id == instance_id)).first()
+        return self.cases[instance_id]
+
+    def earlier(self, event, *, types: tuple[str, ...], nodes: tuple[str, ...] | None = None):
+        e = self.events
+        query = select(e).where(e.c.instance_id == event.instance_id, e.c.id < event.id, e.c.type.in_(types))
+        if nodes:
+            query = query.where(e.c.node_id.in_(nodes))
+        return self.conn.execute(query.order_by(e.c.id.desc()).limit(1)).first()
+
+    def last_actor(self, event, node: str, **data) -> str | None:
+        e = self.events
+        rows = self.conn.execute(select(e.c.actor, e.c.data).where(
+            e.c.instance_id == event.instance_id, e.c.id < event.id, e.c.type == "task.completed",
+            e.c.node_id == node).order_by(e.c.id.desc())).all()
+        for row in rows:
+            if all(((row.data or {}).get("data") or {}).get(k) == v for k, v in data.items()):
+                return row.actor
+        return None
+
+    def org_of_task(self, event, task_id: str | None) -> str | None:
+        e = self.events
+        if task_id:
+            created = self.conn.execute(select(e.c.data).where(e.c.instance_id == event.instance_id,
+                                                               e.c.task_id == task_id, e.c.type == "task.created")
+                                        ).scalar()
+        else:  # the department's latest task in the case
+            row = self.earlier(event, types=("task.created",), nodes=("handle", "feedback"))
+            created = row.data if row else None
+        for candidate in (created or {}).get("candidates") or []:
+            if "org:" in candidate:
+                return candidate.rsplit("org:", 1)[1]
+        return None
+
+    def facts(self, event) -> list[dict]:
+        if event.instance_id is None:
+            return []
+        case = self.case(event.instance_id)
+        if case is None:
+            return []
+        variables = case.variables or {}
+        district = variables.get("district_code") or (case.grid_code or "")[:6] or None
+        org = variables.get("department") or case.org_code
+        out: list[dict] = []
+
+        def add(party: str, key: str | None, *counters: str) -> None:
+            if key:
+                out.extend(dict(day=_local_day(event.at), party=party, key=str(key)[:100], counter=c,
+                                instance_id=event.instance_id, event_id=event.id, org=org, district=district)
+                           for c in counters)
+
+        data = event.data or {}
+        form = data.get("data") or {}
+        node, actor, kind = event.node_id, event.actor, event.type
+        public = case.source != "supervisor"
+        if kind == "case.started":
+            if not public:
+                add("supervisor", actor, "reported")
+            else:
+                add("acceptor", actor, "verify_dispatch_due")
+                verify = self.conn.execute(select(self.events.c.at).where(
+                    self.events.c.instance_id == event.instance_id, self.events.c.type == "task.created",
+                    self.events.c.node_id == "verify").order_by(self.events.c.id).limit(1)).scalar()
+                if verify is not None and _aware(verify) - _aware(event.at) <= DISPATCH_LIMIT:
+                    add("acceptor", actor, "verify_dispatch_on_time")
+        elif kind == "task.created" and node == "check":
+            add("acceptor", self.last_actor(event, "accept", accept_result="accept"),
+                "check_dispatch_due", "check_dispatch_on_time")  # sent by the system on feedback: never late
+        elif kind == "task.completed":
+            on_time = _on_time(event)
+            if node in ("verify", "check"):
+                add("supervisor", actor, f"{node}_due", *([f"{node}_on_time"] if on_time else []))
+            elif node == "accept" and form.get("accept_result") == "accept":
+                add("acceptor", actor, "accepted")
+            elif node == "register":
+                add("shift_leader", actor, "file_due", *(["file_on_time"] if on_time else []))
+                if form.get("register_result") == "file":
+                    add("shift_leader", actor, "filed")
+                    add("region", district, "filed", *([] if public else ["supervision_report"]))
+                    if not public:
+                        add("supervisor", case.started_by, "valid_report")
+                    else:
+                        add("supervisor", self.last_actor(event, "verify"), "missed_report")
+            elif node == "dispatch":
+                add("dispatcher", actor, "dispatched", *(["dispatch_on_time"] if on_time else []))
+            elif node == "handle" and form.get("handle_action") != "return":
+                add("department", self.org_of_task(event, event.task_id), "handle_due")
+            elif node == "feedback":
+                add("department", self.org_of_task(event, event.task_id), "handled",
+                    "handled_on_time" if on_time else "handled_overdue")
+            elif node == "close":
+                add("shift_leader", actor, "close_due", *(["close_on_time"] if on_time else []))
+                due = case.due_at
+                add("region", district, "closed", *(["closed_on_time"] if due is None or
+                                                    _aware(event.at) <= _aware(due) else []))
+        elif kind == "counter.incremented":
+            if data.get("variable") == "rework_count":
+                add("department", self.org_of_task(event, None), "rework")
+            elif data.get("variable") == "return_count":
+                add("dispatcher", self.last_actor(event, "dispatch"), "misdispatched")
+                add("department", self.org_of_task(event, None), "returned")
+        elif kind == "task.extended" and node in ("handle", "feedback"):
+            add("department", self.org_of_task(event, event.task_id), "extended")
+        elif kind == "case.suspended" and data.get("kind") == "hang":
+            add("department", self.org_of_task(event, None), "hung")
+        elif kind == "case.ended" and data.get("outcome") in VOIDED:
+            add("shift_leader", self.last_actor(event, "register", register_result="file"), "voided_after_filing")
+        return out
