@@ -44,7 +44,7 @@ class FigureSchema(Schema):
     score = fields.Float(allow_none=True, metadata={"description": "0–100 分"})
 
 
-class RowSchema(Schema):
+class EvaluationRowSchema(Schema):
     key = fields.String()
     name = fields.String()
     indicators = fields.Dict(keys=fields.String(), values=fields.Nested(FigureSchema))
@@ -61,17 +61,17 @@ class IndicatorSchema(Schema):
     scoring = fields.String()
 
 
-class ReportSchema(Schema):
+class EvaluationReportSchema(Schema):
     party = fields.String()
     party_name = fields.String()
     period = fields.Dict(keys=fields.String(), values=fields.String())
     composite_formula = fields.String()
     indicators = fields.List(fields.Nested(IndicatorSchema))
     counters = fields.List(fields.String())
-    rows = fields.List(fields.Nested(RowSchema))
+    rows = fields.List(fields.Nested(EvaluationRowSchema))
 
 
-class CaseSchema(Schema):
+class EvaluationCaseSchema(Schema):
     id = fields.Integer()
     case_no = fields.String()
     stage = fields.String(allow_none=True)
@@ -86,8 +86,8 @@ class CaseSchema(Schema):
     due_at = fields.DateTime(allow_none=True)
 
 
-class CasePageSchema(Schema):
-    items = fields.List(fields.Nested(CaseSchema))
+class EvaluationCasePageSchema(Schema):
+    items = fields.List(fields.Nested(EvaluationCaseSchema))
     total = fields.Integer()
     page = fields.Integer()
     page_size = fields.Integer()
@@ -118,7 +118,7 @@ def _report(args: dict) -> dict:
 @blp.route("/report")
 class Report(MethodView):
     @blp.arguments(PeriodArgs, location="query")
-    @blp.response(200, ReportSchema)
+    @blp.response(200, EvaluationReportSchema)
     def get(self, args):
         """考核报表：每人/部门/区域的各项指标（值、分子、分母、得分）、综合得分与等级，公式随附"""
         return _report(args)
@@ -127,7 +127,7 @@ class Report(MethodView):
 @blp.route("/cases")
 class Cases(MethodView):
     @blp.arguments(CasesArgs, location="query")
-    @blp.response(200, CasePageSchema)
+    @blp.response(200, EvaluationCasePageSchema)
     def get(self, args):
         """钻取：报表中某个数字背后的案件清单"""
         start, end = _period(args)

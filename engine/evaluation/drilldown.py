@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import InvalidData
@@ -34,7 +34,7 @@ def case_ids(conn: Connection, party_code: str, key: str, indicator: str, part: 
     plus, minus = counters_for(party_code, indicator, part)
 
     def of(counters):
-        query = select(distinct(FACTS.c.instance_id)).where(
+        query = select(FACTS.c.instance_id).distinct().where(
             FACTS.c.party == party_code, FACTS.c.key == key, FACTS.c.counter.in_(counters),
             FACTS.c.day >= start, FACTS.c.day <= end)
         return _filtered(query, party_code, org, district)

@@ -1,0 +1,141 @@
+"""绩效考核 from a fixed small history in June 2027, driven over the API with the virtual clock."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from engine.clock import DEFAULT_TZ
+from tests.api.test_closed_loop_flow import file_and_dispatch, handle_and_feed_back, report
+
+MONTH = {"month": "2027-06"}
+
+
+@pytest.fixture
+def june_history(api, virtual_clock):
+    """A: on time.  B: feedback 20 days late (overdue).  C: one 返工.  D: 回退 by D_WATER, redispatched to
+    D_ROADS.  E: a public report verified by jdy2 (one 漏报 for jdy2).  All reported by jdy unless public."""
+    virtual_clock.set(dt.datetime(2027, 6, 1, 9, 0, tzinfo=DEFAULT_TZ))
+    a = report(api)["case_no"]
+    file_and_dispatch(api, a)
+    handle_and_feed_back(api, a)
+    api("jdy").complete(a, "check", {"check_result": "pass", "check_opinion": "ok"})
+    api("zbz").complete(a, "close", {"close_opinion": "结案"})
+
+    b = report(api)["case_no"]
+    file_and_dispatch(api, b)
+    api("sw").complete(b, "handle", {"handle_sign": True, "handle_measures": "处理中"})
+    virtual_clock.advance(dt.timedelta(days=20))
+    api("sw").complete(b, "feedback", {"feedback_result": "处置完毕", "feedback_photos": ["file:after.jpg"]})
+    api("jdy").complete(b, "check", {"check_result": "pass", "check_opinion": "ok"})
+    api("zbz").complete(b, "close", {"close_opinion": "结案"})
+
+    c = report(api)["case_no"]
+    file_and_dispatch(api, c)
+    handle_and_feed_back(api, c)
+    api("jdy").complete(c, "check", {"check_result": "fail", "check_opinion": "仍松动"})
+    handle_and_feed_back(api, c)
+    api("jdy").complete(c, "check", {"check_result": "pass", "check_opinion": "ok"})
+    api("zbz").complete(c, "close", {"close_opinion": "结案"})
+
+    d = report(api)["case_no"]
+    file_and_dispatch(api, d)
+    api("sw").complete(d, "handle", {"handle_action": "return", "return_reason": "不属本部门"})
+    api("pqy").complete(d, "dispatch", {"department": "D_ROADS", "dispatch_opinion": "改派"})
+    handle_and_feed_back(api, d, who="sz")
+    api("jdy").complete(d, "check", {"check_result": "pass", "check_opinion": "ok"})
+    api("zbz").complete(d, "close", {"close_opinion": "结案"})
+
+    e = report(api, reporter="rx", source="hotline_12345", reporter_phone="13800000000")["case_no"]
+    api("jdy2").complete(e, "verify", {"verify_result": "confirmed", "verify_opinion": "属实"})
+    file_and_dispatch(api, e, department="D_ROADS")
+    return {"A": a, "B": b, "C": c, "D": d, "E": e}
+
+
+def rows(api, party, **params):
+    body = api("ld").ok("GET", "/evaluation/report", params={"party": party, **MONTH, **params})
+    return body, {row["key"]: row for row in body["rows"]}
+
+
+def figure(row, code):
+    f = row["indicators"][code]
+    return f["numerator"], f["denominator"], f["value"]
+
+
+def test_department_indicators_from_the_history(api, june_history):
+    body, by_key = rows(api, "department")
+    assert body["period"] == {"from": "2027-06-01", "to": "2027-06-30"}
+    assert "处置率×30%" in body["composite_formula"]
+    water, roads = by_key["D_WATER"], by_key["D_ROADS"]
+    # D_WATER: handles completed without 回退 = A, B, C×2 = 4; feedbacks = A, B, C×2 = 4; B late → 3 on time;
+    # 返工 1 (C); 回退 1 (D)
+    assert figure(water, "handled_rate") == (4, 4, 1.0)
+    assert figure(water, "handled_on_time_rate") == (3, 4, 0.75)
+    assert figure(water, "rework_rate") == (1, 4, 0.25)
+    assert water["counts"]["returned"] == 1 and water["counts"]["handled_overdue"] == 1
+    # composite: 100×0.3 + 75×0.4 + 75×0.3 = 82.5 → B
+    assert water["score"] == 82.5 and water["grade"] == "B"
+    # D_ROADS: D handled and fed back on time; E only dispatched (no handle yet)
+    assert figure(roads, "handled_rate") == (1, 1, 1.0)
+    assert roads["score"] == 100.0 and roads["grade"] == "A"
+
+
+def test_dispatcher_supervisor_shift_leader_and_region(api, june_history):
+    _, dispatchers = rows(api, "dispatcher")
+    # pqy: A, B, C, D, D again, E = 6 dispatches, 1 回退 (D's first)
+    assert figure(dispatchers["pqy"], "dispatched_count") == (6, None, 6)
+    assert figure(dispatchers["pqy"], "dispatch_accuracy_rate") == (5, 6, 0.8333)
+    _, supervisors = rows(api, "supervisor")
+    # jdy reported A–D, all filed; checked A, B, C×2, D = 5 on time
+    assert figure(supervisors["jdy"], "valid_report_rate") == (4, 4, 1.0)
+    assert figure(supervisors["jdy"], "check_on_time_rate") == (5, 5, 1.0)
+    # jdy2 verified E (public) which was filed: one 漏报 of one 立案 in its area
+    assert figure(supervisors["jdy2"], "missed_report_rate") == (1, 1, 1.0)
+    assert figure(supervisors["jdy2"], "verify_on_time_rate") == (1, 1, 1.0)
+    _, leaders = rows(api, "shift_leader")
+    # zbz filed A–E (5, none voided) and closed A–D (4)
+    assert figure(leaders["zbz"], "file_accuracy_rate") == (5, 5, 1.0)
+    assert leaders["zbz"]["counts"]["close_due"] == 4
+    _, regions = rows(api, "region")
+    (district,) = regions
+    # 5 filed, 4 from supervisors, 4 closed
+    assert figure(regions[district], "supervision_report_rate") == (4, 5, 0.8)
+    assert figure(regions[district], "closed_rate") == (4, 5, 0.8)
+    _, acceptors = rows(api, "acceptor")
+    assert figure(acceptors["sly"], "accepted_count") == (5, None, 5)
+    assert figure(acceptors["rx"], "verify_dispatch_on_time_rate") == (1, 1, 1.0)
+
+
+def test_drilldown_lists_the_cases_behind_a_number(api, june_history):
+    page = api("ld").ok("GET", "/evaluation/cases", params={"party": "department", "key": "D_WATER",
+                                                           "indicator": "rework_rate", "part": "numerator", **MONTH})
+    assert [c["case_no"] for c in page["items"]] == [june_history["C"]] and page["total"] == 1
+    page = api("ld").ok("GET", "/evaluation/cases", params={"party": "dispatcher", "key": "pqy",
+                                                           "indicator": "dispatch_accuracy_rate", **MONTH})
+    assert sorted(c["case_no"] for c in page["items"]) == sorted(june_history[k] for k in "ABCE")
+    # another month has nothing
+    empty = api("ld").ok("GET", "/evaluation/report", params={"party": "department", "month": "2027-05"})
+    assert empty["rows"] == []
+
+
+def test_excel_has_the_same_figures(api, june_history):
+    body, by_key = rows(api, "department")
+    response = api("ld").request("GET", "/evaluation/report.xlsx", params={"party": "department", **MONTH})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert "处置数 ÷ 应处置数" in values[1][2]
+    header = values[2]
+    for line in values[3:]:
+        row = by_key[line[0]]
+        assert line[header.index("综合得分")] == row["score"]
+        assert line[header.index("处置率分子")] == row["indicators"]["handled_rate"]["numerator"]
+        assert line[header.index("返工率值")] == row["indicators"]["rework_rate"]["value"]
+    assert len(values) - 3 == len(body["rows"])
+
+
+def test_bad_period_is_a_problem_not_a_crash(api):
+    api("ld").ok("GET", "/evaluation/report", 422, params={"party": "department", "month": "2027-13"})
+    api("ld").ok("GET", "/evaluation/report", 404, params={"party": "nobody", **MONTH})
