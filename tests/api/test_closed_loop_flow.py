@@ -26,6 +26,11 @@ def handle_and_feed_back(api, case_no, who="sw"):
     api(who).complete(case_no, "feedback", {"feedback_result": "处置完毕", "feedback_photos": ["file:after.jpg"]})
 
 
+def revisit(api, case_no, satisfaction="satisfied", who="sly"):
+    """回访 of a public report after 结案 (supervisor reports skip it)."""
+    api(who).complete(case_no, "revisit", {"satisfaction": satisfaction, "revisit_note": "电话回访"})
+
+
 def test_supervisor_report_closed_after_one_rework(api):
     case = report(api)
     case_no = case["case_no"]
@@ -79,8 +84,14 @@ def test_public_report_goes_through_verification(api):
     handle_and_feed_back(api, case_no, who="sz")
     api("jdy").complete(case_no, "check", {"check_result": "pass", "check_opinion": "合格"})
     api("zbz").complete(case_no, "close", {"close_opinion": "结案"})
+    # a public report is not over at 结案: the acceptor calls the citizen back (回访)
+    after_close = api("sly").ok("GET", f"/cases/{case_no}")
+    assert after_close["status"] == "running" and after_close["stage"] == "evaluate"
+    assert [t["node_id"] for t in after_close["open_tasks"]] == ["revisit"]
+    revisit(api, case_no, "basically_satisfied")
     closed = api("sly").ok("GET", f"/cases/{case_no}")
     assert (closed["status"], closed["outcome"], closed["rework_count"]) == ("completed", "closed", 0)
+    assert closed["variables"]["satisfaction"] == "basically_satisfied"
 
 
 def test_public_report_not_confirmed_ends_with_reason(api):

@@ -48,6 +48,7 @@ USER_TASKS = {  # id: (lane role, candidateGroups)
     "dispatch": ("dispatcher", "dispatcher"),
     "check": ("supervisor", "supervisor"),
     "close": ("shift_leader", "shift_leader"),
+    "revisit": ("acceptor", "acceptor"),
 }
 FLOW_NODES = {"startEvent", "endEvent", "userTask", "task", "exclusiveGateway", "businessRuleTask", "callActivity"}
 # the dispatch variants the closed loop calls (processes/dispatch_*.bpmn) and its rules table
@@ -130,7 +131,7 @@ def test_expected_nodes(nodes):
                 "gw_check", "rework", "evaluate", *USER_TASKS, *OUTCOMES,
                 "propose", "gw_auto", "auto_dispatch", "gw_dispatch_merge", "gw_dispatched", "gw_mode",
                 "call_flat", "call_standard", "call_multi", "call_main_assist", "call_cross_region",
-                "gw_mode_merge", "gw_returned", "returned"}
+                "gw_mode_merge", "gw_returned", "returned", "gw_revisit", "gw_revisit_merge"}
     assert set(nodes) == expected
 
 
@@ -246,6 +247,7 @@ def _choice_values(form_key, field_key):
     ("gw_accept", "closed_loop_accept", "accept_result"),
     ("gw_register", "closed_loop_register", "register_result"),
     ("gw_check", "closed_loop_check", "check_result"),
+    ("gw_revisit", "closed_loop_start", "source"),
 ])
 def test_conditions_match_form_options(nodes, flows, gateway, form_key, field):
     options = _choice_values(form_key, field)
@@ -412,6 +414,21 @@ def test_public_report_not_confirmed(spec, nodes):
     assert run.ready() == ["verify"]
     run.complete("verify", {"verify_result": "not_confirmed", "verify_opinion": "现场井盖完好"})
     assert run.end() == "end_not_verified"
+
+
+def test_public_report_is_revisited_after_closing(spec, nodes):
+    run = Run(spec, nodes, {**REPORT, "source": "hotline_12345", "reporter": "市民 王女士"})
+    run.complete("verify", {"verify_result": "confirmed"})
+    _to_handle(run)
+    _handle_and_feedback(run, 1)
+    run.complete("check", {"check_result": "pass"}).complete("close", {"close_opinion": "结案"})
+    assert run.ready() == ["revisit"]
+    with pytest.raises(AssertionError):  # 满意度 is required
+        run.complete("revisit", {"revisit_note": "未接通"})
+    run.complete("revisit", {"satisfaction": "dissatisfied", "revisit_note": "处置太慢"})
+    assert run.end() == "end_closed"
+    assert run.workflow.last_task.data["satisfaction"] == "dissatisfied"
+    assert run.visited[-2:] == ["close", "revisit"]
 
 
 def test_public_report_confirmed_goes_to_accept(spec, nodes):
