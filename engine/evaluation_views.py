@@ -1,0 +1,227 @@
+"""Public satisfaction (回访) and the process heat map, for the 统计 page — read from the event log only.
+
+Satisfaction: every ``task.completed`` event of the closed loop's ``revisit`` node in the period carries the
+answer (``satisfaction``: satisfied 满意 / basically_satisfied 基本满意 / dissatisfied 不满意). Rows group by the
+case's department (``process_instance.org_code``: the department dispatched) or by district (the district
+organisation whose unit grids hold the case's grid code; else the grid code's first six digits, 行政区划).
+满意率 = (满意 + 基本满意) ÷ 回访数.
+
+Heat map: for one process key, every ``task.completed`` event in the period is a pass of its node; its time
+there runs from the task's ``task.created`` event to the completion, counted in working hours of the default
+work calendar (engine.calendar ``elapsed``; paused time is not subtracted here); it is overdue when it completed
+after its due time (``task.created`` ``due_at``, or the last ``task.extended`` ``due_to``).
+
+Both read the period's events through ``ix_event_type_at`` (type, at) and the cases' own events through
+``ix_event_instance_id_id``; nothing scans the whole history.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import statistics
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.calendar import Calendar, TimeUnit
+from engine.case_diagram import processes_of
+from engine.clock import DEFAULT_TZ
+from engine.errors import EngineError, NotFound
+from engine.identity import Org
+from engine.models import Definition, Event, Instance
+
+SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
+SATISFACTION_NAMES = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+SATISFACTION_FORMULA = "满意率 = (满意数 + 基本满意数) ÷ 回访数"
+SATISFACTION_FORMULA_EN = "satisfaction rate = (satisfied + basically satisfied) ÷ revisits"
+REVISIT_NODE = "revisit"
+GROUPS = ("department", "district")
+_CHUNK = 500
+
+
+class BadPeriod(EngineError):
+    code = "bad_period"
+    status = 400
+
+
+@dataclass(frozen=True)
+class Period:
+    start: _dt.datetime  # inclusive
+    end: _dt.datetime    # exclusive
+
+    def as_dict(self) -> dict:
+        return {"from": self.start.date().isoformat(), "to": (self.end - _dt.timedelta(days=1)).date().isoformat()}
+
+
+def _day(text: str, field: str) -> _dt.date:
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadPeriod(f"{field} 须为日期，如 2026-03-01", f"{field} must be a date such as 2026-03-01",
+                        field=field) from None
+
+
+def period_of(now: _dt.datetime, *, month: str | None = None, start: str | None = None,
+              end: str | None = None) -> Period:
+    """month=YYYY-MM, or from/to (dates, both inclusive); neither: the current month (Asia/Shanghai)."""
+    def at(day: _dt.date) -> _dt.datetime:
+        return _dt.datetime(day.year, day.month, day.day, tzinfo=DEFAULT_TZ)
+
+    if month:
+        if not re.fullmatch(r"\d{4}-\d{2}", month) or not 1 <= int(month[5:]) <= 12:
+            raise BadPeriod("month 须为年月，如 2026-03", "month must look like 2026-03", field="month")
+        first = _dt.date(int(month[:4]), int(month[5:]), 1)
+        following = _dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return Period(at(first), at(following))
+    if start or end:
+        if not (start and end):
+            raise BadPeriod("from 与 to 须同时给出", "give both from and to", field="from")
+        first, last = _day(start, "from"), _day(end, "to")
+        if last < first:
+            raise BadPeriod("to 不能早于 from", "to must not be before from", field="to")
+        if (last - first).days > 3660:
+            raise BadPeriod("统计期间不能超过十年", "the period may not exceed ten years", field="to")
+        return Period(at(first), at(last + _dt.timedelta(days=1)))
+    local = now.astimezone(DEFAULT_TZ).date()
+    return period_of(now, month=f"{local.year:04d}-{local.month:02d}")
+
+
+def _aware(value: _dt.datetime) -> _dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+
+
+def _instant(text) -> _dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return _aware(_dt.datetime.fromisoformat(str(text)))
+    except ValueError:
+        return None
+
+
+# -- satisfaction ------------------------------------------------------------------------------------
+
+def _district_of(grid_code: str | None, districts: list[Org]) -> tuple[str, str]:
+    grid = (grid_code or "").strip()
+    if not grid:
+        return "", "未知区域"
+    for org in districts:
+        if grid in (org.grids or []):
+            return org.code, org.name
+    for org in districts:
+        if any(str(g)[:6] == grid[:6] for g in org.grids or []):
+            return org.code, org.name
+    return grid[:6], grid[:6]
+
+
+def satisfaction(session: Session, period: Period, group: str = "department") -> dict:
+    if group not in GROUPS:
+        raise BadPeriod("group 须为 department 或 district", "group must be department or district", field="group")
+    rows = session.execute(
+        select(Event.data, Instance.org_code, Instance.grid_code)
+        .join(Instance, Instance.id == Event.instance_id)
+        .where(Event.type == "task.completed", Event.at >= period.start, Event.at < period.end,
+               Event.node_id == REVISIT_NODE)).all()
+    orgs = {o.code: o for o in session.scalars(select(Org))}
+    districts = [o for o in orgs.values() if o.kind == "district"]
+    groups: dict[str, dict] = {}
+    for data, org_code, grid_code in rows:
+        submitted = (data or {}).get("data")  # task.completed: {"data": the submission, "stage": …}
+        answer = (submitted if isinstance(submitted, dict) else data or {}).get("satisfaction")
+        if answer not in SATISFACTION:
+            continue
+        if group == "department":
+            key = org_code or ""
+            name = orgs[key].name if key in orgs else (key or "未派遣")
+        else:
+            key, name = _district_of(grid_code, districts)
+        row = groups.setdefault(key, {"key": key, "name": name, "surveyed": 0,
+                                      **{answer_: 0 for answer_ in SATISFACTION}})
+        row["surveyed"] += 1
+        row[answer] += 1
+    total = {"key": "", "name": "合计", "surveyed": 0, **{a: 0 for a in SATISFACTION}}
+    for row in groups.values():
+        row["satisfaction_rate"] = _rate(row)
+        for name in ("surveyed", *SATISFACTION):
+            total[name] += row[name]
+    total["satisfaction_rate"] = _rate(total)
+    return {"group": group, "period": period.as_dict(), "formula": SATISFACTION_FORMULA,
+            "formula_en": SATISFACTION_FORMULA_EN,
+            "rows": sorted(groups.values(), key=lambda r: (-r["surveyed"], r["key"])), "total": total}
+
+
+def _rate(row: dict) -> float | None:
+    if not row["surveyed"]:
+        return None
+    return round((row["satisfied"] + row["basically_satisfied"]) / row["surveyed"], 4)
+
+
+# -- heat map ----------------------------------------------------------------------------------------
+
+def latest_definition(session: Session, process_key: str) -> Definition:
+    found = session.scalars(select(Definition).where(Definition.key == process_key)
+                            .order_by(Definition.version.desc()).limit(1)).first()
+    if found is None:
+        raise NotFound(f"没有流程 {process_key}", f"no process {process_key}", process_key=process_key)
+    return found
+
+
+def heatmap(session: Session, process_key: str, period: Period, calendar: Calendar) -> dict:
+    definition = latest_definition(session, process_key)
+    processes = processes_of(definition)
+    main = processes[definition.process_id]
+    called_files = {call: processes[pid] for call, pid in main.calls.items() if pid in processes}
+    completions = session.execute(
+        select(Event.instance_id, Event.task_id, Event.node_id, Event.at)
+        .join(Instance, Instance.id == Event.instance_id)
+        .join(Definition, Definition.id == Instance.definition_id)
+        .where(Event.type == "task.completed", Event.at >= period.start, Event.at < period.end,
+               Definition.key == process_key)).all()
+    task_ids = {c.task_id for c in completions if c.task_id}
+    case_ids = sorted({c.instance_id for c in completions})
+    created: dict[str, tuple[_dt.datetime, dict]] = {}
+    extended: dict[str, _dt.datetime] = {}
+    for i in range(0, len(case_ids), _CHUNK):
+        for e in session.execute(select(Event.task_id, Event.type, Event.at, Event.data)
+                                 .where(Event.instance_id.in_(case_ids[i:i + _CHUNK]),
+                                        Event.type.in_(("task.created", "task.extended")))
+                                 .order_by(Event.id)):
+            if e.task_id not in task_ids:
+                continue
+            if e.type == "task.created":
+                created[e.task_id] = (_aware(e.at), e.data or {})
+            elif _instant((e.data or {}).get("due_to")):
+                extended[e.task_id] = _instant(e.data["due_to"])
+
+    samples: dict[tuple[str | None, str], list[tuple[float | None, bool]]] = {}
+    for c in completions:
+        origin_at, origin = created.get(c.task_id, (None, {}))
+        call = origin.get("call_activity") if origin.get("call_activity") in called_files else None
+        if call is None and c.node_id not in main.node_ids:
+            call = next((k for k, f in called_files.items() if c.node_id in f.node_ids), None)
+        done = _aware(c.at)
+        hours = calendar.elapsed(origin_at, done, TimeUnit.WORK_HOURS) if origin_at else None
+        due = extended.get(c.task_id) or _instant(origin.get("due_at"))
+        samples.setdefault((call, c.node_id), []).append((hours, due is not None and done > due))
+
+    def figures(items):
+        hours = [h for h, _ in items if h is not None]
+        return {"passed": len(items),
+                "median_work_hours": round(statistics.median(hours), 2) if hours else None,
+                "overdue": sum(1 for _, late in items if late),
+                "overdue_share": round(sum(1 for _, late in items if late) / len(items), 4)}
+
+    nodes = {node: figures(items) for (call, node), items in samples.items() if call is None}
+    called = {call: {"process_id": f.process_id, "xml": f.xml,
+                     "nodes": {node: figures(items) for (c, node), items in samples.items() if c == call}}
+              for call, f in called_files.items()}
+    for call in called_files:  # the call activity in the main diagram: every task done inside it
+        inside = [s for (c, _), items in samples.items() if c == call for s in items]
+        if inside:
+            nodes[call] = figures(inside)
+    return {"process_key": definition.key, "version": definition.version, "process_id": main.process_id,
+            "period": period.as_dict(), "xml": main.xml, "called": called, "nodes": nodes,
+            "time_unit": "work_hours",
+            "formula": "经过数 = 期间内办结的该节点任务数；中位用时 = 任务创建→办结的工作时中位数；"
+                       "超时占比 = 办结晚于期限的任务数 ÷ 经过数"}
