@@ -9,7 +9,7 @@ import pytest
 from api.extensions import db
 from engine.calendar_functions import default_calendar_for
 from engine.clock import DEFAULT_TZ
-from tests.api.test_closed_loop_flow import file_and_dispatch, handle_and_feed_back, report, revisit
+from tests.api.test_closed_loop_flow import handle_and_feed_back, report, revisit
 
 CONFIRM = {"verify_result": "confirmed", "verify_opinion": "属实"}
 ACCEPT = {"accept_result": "accept", "accept_opinion": "受理"}
