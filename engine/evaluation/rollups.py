@@ -7,8 +7,8 @@ projection.write_step before completed task rows go) copies each completed task'
 ``task.completed`` event, so "on time" later needs no task row (working-time calendars, 延期 and paused
 挂账 time are already in that instant).
 
-Known limit: on a server database, an event committed after a later-numbered one was refreshed is skipped;
-the embedded default (SQLite) commits one writer at a time, so it cannot happen there.
+On a server database a command may commit after a later-numbered one was already read: the ids missing below
+the newest one read are kept (``gaps``) and read again next time, so such an event is counted late, not lost.
 """
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ class EvaluationWatermark(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    gaps: Mapped[list | None]  # ids not seen below last_event_id (see GAP_SPAN)
 
 
 FACTS, WATERMARK = EvaluationFact.__table__, EvaluationWatermark.__table__
@@ -66,27 +67,53 @@ def stamp_due(conn: Connection, events: list[dict], gone: list[str]) -> None:
         e["data"] = {**(e.get("data") or {}), "due_at": value.isoformat() if value else None}
 
 
+# Ids below the newest one read that were missing then: an event of a command that commits after a later-numbered
+# one (a server database commits concurrently) turns up there later. Kept for this many ids, then taken for
+# rolled back (a sequence number that will never be used).
+GAP_SPAN = 10_000
+
+
 def refresh(conn: Connection) -> int:
-    """Add the facts of every event written since the last refresh; returns how many events were read."""
+    """Add the facts of every event written since the last refresh (and of late-committed ones in the gaps it
+    saw); returns how many events were read. One refresh at a time: the watermark row is locked first."""
     from engine.models import Event
     events = Event.__table__
-    mark = conn.execute(select(WATERMARK.c.last_event_id).where(WATERMARK.c.id == 1)).scalar()
-    if mark is None:
-        conn.execute(insert(WATERMARK).values(id=1, last_event_id=0))
-        mark = 0
-    read = 0
+    mark, gaps = _lock_watermark(conn)
+    read, seen = 0, set()
+    late = conn.execute(select(events).where(events.c.id.in_(sorted(gaps))).order_by(events.c.id)).all() \
+        if gaps else []
+    batches = [late] if late else []
+    start = mark
     while True:
         batch = conn.execute(select(events).where(events.c.id > mark).order_by(events.c.id).limit(BATCH)).all()
+        if batch:
+            batches.append(batch)
+            mark = batch[-1].id
+        for rows in batches:
+            deriver = _Deriver(conn)
+            facts = [fact for event in rows for fact in deriver.facts(event)]
+            if facts:
+                conn.execute(insert(FACTS), facts)
+            seen.update(row.id for row in rows)
+            read += len(rows)
+        batches = []
         if not batch:
             break
-        deriver = _Deriver(conn)
-        facts = [fact for event in batch for fact in deriver.facts(event)]
-        if facts:
-            conn.execute(insert(FACTS), facts)
-        mark = batch[-1].id
-        read += len(batch)
-        conn.execute(update(WATERMARK).where(WATERMARK.c.id == 1).values(last_event_id=mark))
+    missing = {i for i in range(max(start + 1, mark - GAP_SPAN + 1), mark + 1) if i not in seen}
+    still_missing = {i for i in gaps if i not in seen and i > mark - GAP_SPAN}
+    conn.execute(update(WATERMARK).where(WATERMARK.c.id == 1)
+                 .values(last_event_id=mark, gaps=sorted(missing | still_missing)))
     return read
+
+
+def _lock_watermark(conn: Connection) -> tuple[int, set[int]]:
+    """Lock the watermark row (a no-op UPDATE: PostgreSQL's row lock, SQLite's write lock) and read it."""
+    locked = conn.execute(update(WATERMARK).where(WATERMARK.c.id == 1)
+                          .values(last_event_id=WATERMARK.c.last_event_id)).rowcount
+    if not locked:
+        conn.execute(insert(WATERMARK).values(id=1, last_event_id=0, gaps=[]))
+    row = conn.execute(select(WATERMARK.c.last_event_id, WATERMARK.c.gaps).where(WATERMARK.c.id == 1)).one()
+    return row.last_event_id, set(row.gaps or [])
 
 
 def _local_day(at: _dt.datetime) -> _dt.date:
