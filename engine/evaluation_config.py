@@ -206,12 +206,13 @@ def indicator_score(scoring: str, value: float, best: float | None = None) -> fl
 
 
 def composite_score(conn: Connection, party_code: str, values: dict[str, float],
-                    best_counts: dict[str, float] | None = None) -> float:
+                    best_counts: dict[str, float] | None = None, *, weight_rows: list[dict] | None = None) -> float:
     """Σ weight × indicator score; ``values`` has each indicator's rate or count, ``best_counts`` the
-    group's highest count for each count indicator. Indicators missing from ``values`` score 0."""
+    group's highest count for each count indicator. Indicators missing from ``values`` score 0.
+    ``weight_rows`` (from ``weights``) spares a report one query per row."""
     best_counts = best_counts or {}
     total = 0.0
-    for row in weights(conn, party_code):
+    for row in weight_rows if weight_rows is not None else weights(conn, party_code):
         if row["weight"] and row["indicator"] in values:
             total += row["weight"] * indicator_score(row["scoring"], values[row["indicator"]],
                                                      best_counts.get(row["indicator"]))

@@ -95,7 +95,7 @@ def build(conn: Connection, party_code: str, start: _dt.date, end: _dt.date, *, 
         # an indicator with nothing to measure (denominator 0) does not count against the party:
         # the composite is re-weighted over the indicators that have a value
         measured = sum(weights[c] for c in values)
-        raw = evaluation_config.composite_score(conn, party_code, values, best)
+        raw = evaluation_config.composite_score(conn, party_code, values, best, weight_rows=weight_rows)
         score = round(raw / measured, 2) if measured else 0.0
         score = min(score, 100.0)
         rows.append({"key": key, "name": (names or {}).get(key, key), "indicators": indicators,
