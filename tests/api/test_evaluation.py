@@ -139,3 +139,109 @@ def test_excel_has_the_same_figures(api, june_history):
 def test_bad_period_is_a_problem_not_a_crash(api):
     api("ld").ok("GET", "/evaluation/report", 422, params={"party": "department", "month": "2027-13"})
     api("ld").ok("GET", "/evaluation/report", 404, params={"party": "nobody", **MONTH})
+
+
+JULY = {"month": "2027-07"}
+
+
+@pytest.fixture
+def july_history(api, virtual_clock):
+    """All handled by D_WATER, filed and closed by zbz, dispatched by pqy, each case started and finished before
+    the next; the clock only moves where a step is meant to be late (or a case paused).
+    P: 立案 2 days late.  Q: 派遣 2 days late.  R: 结案 10 days late (past the 5-work-day case limit too).
+    S: one 延期 of its 处置 approved.  T: 挂账 approved during 反馈, 5 days paused, resumed, fed back at once.
+    V: filed, then terminated (作废 after 立案)."""
+    virtual_clock.set(dt.datetime(2027, 7, 1, 9, 0, tzinfo=DEFAULT_TZ))
+    late = dt.timedelta(days=2)
+
+    def rest(case_no, close_late=None):
+        handle_and_feed_back(api, case_no)
+        api("jdy").complete(case_no, "check", {"check_result": "pass", "check_opinion": "ok"})
+        if close_late:
+            virtual_clock.advance(close_late)
+        api("zbz").complete(case_no, "close", {"close_opinion": "结案"})
+
+    p = report(api)["case_no"]
+    api("sly").complete(p, "accept", {"accept_result": "accept", "accept_opinion": "受理"})
+    virtual_clock.advance(late)
+    api("zbz").complete(p, "register", {"register_result": "file", "register_opinion": "立案"})
+    api("pqy").complete(p, "dispatch", {"department": "D_WATER", "dispatch_opinion": "派遣"})
+    rest(p)
+
+    q = report(api)["case_no"]
+    api("sly").complete(q, "accept", {"accept_result": "accept", "accept_opinion": "受理"})
+    api("zbz").complete(q, "register", {"register_result": "file", "register_opinion": "立案"})
+    virtual_clock.advance(late)
+    api("pqy").complete(q, "dispatch", {"department": "D_WATER", "dispatch_opinion": "派遣"})
+    rest(q)
+
+    r = report(api)["case_no"]
+    file_and_dispatch(api, r)
+    rest(r, close_late=dt.timedelta(days=10))
+
+    s = report(api)["case_no"]
+    file_and_dispatch(api, s)
+    task = api("sw").task_for(s, "handle")
+    request = api("sw").ok("POST", f"/tasks/{task['id']}/extension-requests", 201,
+                           json={"reason": "等待配件到货", "amount": 2})
+    api("zbz").ok("POST", f"/approvals/{request['id']}/approve", json={"note": "同意"})
+    rest(s)
+
+    t = report(api)["case_no"]
+    file_and_dispatch(api, t)
+    api("sw").complete(t, "handle", {"handle_sign": True, "handle_measures": "处理中"})
+    task = api("sw").task_for(t, "feedback")
+    request = api("sw").ok("POST", f"/tasks/{task['id']}/hang-requests", 201, json={"reason": "雨季施工，挂账"})
+    api("zbz").ok("POST", f"/approvals/{request['id']}/approve", json={"note": "同意挂账"})
+    virtual_clock.advance(dt.timedelta(days=5))  # far past the 反馈 limit, but the case clock is stopped
+    api("zbz").ok("POST", f"/cases/{t}/resume", json={"reason": "施工完毕"})
+    api("sw").complete(t, "feedback", {"feedback_result": "处置完毕", "feedback_photos": ["file:after.jpg"]})
+    api("jdy").complete(t, "check", {"check_result": "pass", "check_opinion": "ok"})
+    api("zbz").complete(t, "close", {"close_opinion": "结案"})
+
+    v = report(api)["case_no"]
+    api("sly").complete(v, "accept", {"accept_result": "accept", "accept_opinion": "受理"})
+    api("zbz").complete(v, "register", {"register_result": "file", "register_opinion": "立案"})
+    api("ld").ok("POST", f"/cases/{v}/terminate", json={"reason": "重复上报，作废"})
+    assert virtual_clock.now() < dt.datetime(2027, 7, 31, tzinfo=DEFAULT_TZ)  # all of it in July
+    return {"P": p, "Q": q, "R": r, "S": s, "T": t, "V": v}
+
+
+def july(api, party, **period):
+    body = api("ld").ok("GET", "/evaluation/report", params={"party": party, **(period or JULY)})
+    return {row["key"]: row for row in body["rows"]}
+
+
+def test_extension_hang_voiding_and_late_steps_are_counted(api, july_history):
+    water = july(api, "department")["D_WATER"]
+    # 延期: S's one approved extension; 挂账: T's approved hang
+    assert water["counts"]["extended"] == 1 and water["counts"]["hung"] == 1
+    # feedbacks P, Q, R, S, T all on time: T's 5 paused days do not count against its 反馈 limit
+    assert figure(water, "handled_on_time_rate") == (5, 5, 1.0)
+    assert water["counts"]["handled_overdue"] == 0
+
+    zbz = july(api, "shift_leader")["zbz"]
+    # 立案 P Q R S T V = 6, P's 2 days late → 5/6 on time
+    assert figure(zbz, "file_on_time_rate") == (5, 6, 0.8333)
+    # 6 filed, V voided afterwards → (6 − 1)/6
+    assert figure(zbz, "file_accuracy_rate") == (5, 6, 0.8333)
+    assert zbz["counts"]["voided_after_filing"] == 1
+    # 结案 P Q R S T = 5, R's 10 days late → 4/5
+    assert figure(zbz, "close_on_time_rate") == (4, 5, 0.8)
+
+    pqy = july(api, "dispatcher")["pqy"]
+    # 派遣 P Q R S T = 5, Q's 2 days late → 4/5
+    assert figure(pqy, "dispatch_on_time_rate") == (4, 5, 0.8)
+
+    (region,) = july(api, "region").values()
+    # filed 6, closed 5; closed within the case limit: P Q S T (R 10 days after its check) → 4/6
+    assert figure(region, "closed_rate") == (5, 6, 0.8333)
+    assert figure(region, "closed_on_time_rate") == (4, 6, 0.6667)
+
+
+def test_quarter_and_date_range_give_the_month_figures(api, july_history):
+    for party in ("department", "shift_leader", "dispatcher", "region", "supervisor", "acceptor"):
+        month = july(api, party)
+        assert month
+        assert july(api, party, quarter="2027Q3") == month
+        assert july(api, party, **{"from": "2027-07-01", "to": "2027-07-31"}) == month
