@@ -56,6 +56,16 @@ def move_clock(virtual_clock, clock_file, delta: dt.timedelta) -> None:
     redis.Redis.from_url(REDIS).publish(WAKE_CHANNEL, clock.now().isoformat())
 
 
+def listening(count: int) -> None:
+    """Wait until ``count`` scheduler processes listen for wake-ups: a wake published before a process
+    subscribed would only be caught by its safety-net wake (up to a minute later on a loaded machine)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS)
+    wait_for(lambda: dict(client.pubsub_numsub(WAKE_CHANNEL)).get(WAKE_CHANNEL.encode(), 0) >= count,
+             f"{count} scheduler(s) listening", seconds=60)
+
+
 def start_cases(api, count: int) -> list[str]:
     return [api("sly").ok("POST", "/cases", 201, json={"process_key": "intermediate_timer"})["case_no"]
             for _ in range(count)]
@@ -82,7 +92,7 @@ def test_two_schedulers_fire_every_timer_once_and_missed_ones_after_restart(api,
     first_batch = start_cases(api, 30)
     schedulers = [scheduler_process(clock_file), scheduler_process(clock_file)]
     try:
-        time.sleep(3)  # both start; one becomes leader
+        listening(2)  # both started; one becomes leader
         move_clock(virtual_clock, clock_file, dt.timedelta(hours=2, minutes=1))
         wait_for(lambda: visits(app) == len(first_batch), "the first batch to fire", seconds=60)
         time.sleep(2)  # a second firing would show up now
