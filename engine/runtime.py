@@ -95,6 +95,7 @@ class _OpenTask:
     kind: str
     delegation: str | None  # 委派: 'pending' while the delegate works on it
     has_after_signers: bool  # 加签（后）: the submission waits for them
+    due_at: object  # datetime | None: kept on the task.completed event (绩效考核 "on time")
     candidates: frozenset[tuple[str, str]]
     case: CaseRef
 
@@ -103,7 +104,7 @@ class _OpenTask:
 _SIGNERS = TASKS.alias("signer")
 _OPEN_TASK_WITH_CASE = (
     select(TASKS.c.id, TASKS.c.node_id, TASKS.c.stage, TASKS.c.assignee, TASKS.c.form_key, TASKS.c.form_version,
-           TASKS.c.status.label("task_status"), TASKS.c.kind.label("task_kind"), TASKS.c.delegation,
+           TASKS.c.status.label("task_status"), TASKS.c.kind.label("task_kind"), TASKS.c.delegation, TASKS.c.due_at,
            exists().where(_SIGNERS.c.parent_id == TASKS.c.id, _SIGNERS.c.sign_position == "after")
            .label("has_after_signers"),
            CANDIDATES.c.kind, CANDIDATES.c.value,
@@ -262,7 +263,8 @@ class Engine:
             spiff_task.run()
         except (WorkflowException, expressions.ExpressionError) as exc:
             raise ProcessError(f"流程执行出错：{exc}", f"the process failed: {exc}") from None
-        step.record(case.id, "task.completed", task_id=task_id, node_id=task.node_id, stage=task.stage, data=data)
+        step.record(case.id, "task.completed", task_id=task_id, node_id=task.node_id, stage=task.stage, data=data,
+                    due_at=task.due_at.isoformat() if task.due_at else None)
         self.advance(workflow, case, step)
         node_effects.record_closed_reporters(reporters, spiff_task, case.id, step)
         try:
@@ -437,7 +439,7 @@ class Engine:
                        first.state, first.status, first.started_by)
         return _OpenTask(first.id, first.node_id, first.stage, first.assignee, first.form_key, first.form_version,
                          first.task_status, first.task_kind, first.delegation, bool(first.has_after_signers),
-                         candidates, case)
+                         first.due_at, candidates, case)
 
     @staticmethod
     def _deny(conn, task_id, assignee, candidates, actor, *, exists_: bool):

@@ -56,7 +56,9 @@ FACTS, WATERMARK = EvaluationFact.__table__, EvaluationWatermark.__table__
 def stamp_due(conn: Connection, events: list[dict], gone: list[str]) -> None:
     """Before the completed rows are deleted: put each one's due_at on its task.completed event."""
     from engine.models import Task
-    completed = [e for e in events if e.get("type") == "task.completed" and e.get("task_id") in gone]
+    # Engine.complete_task already wrote the due instant it read with the task; other writers did not
+    completed = [e for e in events if e.get("type") == "task.completed" and e.get("task_id") in gone
+                 and "due_at" not in (e.get("data") or {})]
     if not completed:
         return
     tasks = Task.__table__
