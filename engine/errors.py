@@ -13,6 +13,10 @@ class EngineError(Exception):
         self.details = details
 
 
+# The optimistic lock lost: another command committed this case first.
+CASE_CHANGED = ("案件已被他人更新，请刷新后重试", "the case was changed by someone else; reload and retry")
+
+
 class NotFound(EngineError):
     code = "not_found"
     status = 404

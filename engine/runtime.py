@@ -29,7 +29,7 @@ from engine import case_clock, clock, deployment, expressions, node_effects, pro
 from engine.access import is_candidate, may_act
 from engine.case_numbers import DEFAULT_PATTERN, next_case_number
 from engine.enforcement import effects as enforcement_effects
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound, ProcessError
+from engine.errors import CASE_CHANGED, Conflict, Forbidden, InvalidData, NotFound, ProcessError
 from engine.identity import Actor
 from engine.models import Definition, Instance, Task
 from engine.operations import countersign, going_back, signing
@@ -50,7 +50,7 @@ DEFAULT_CALENDAR = Calendar()
 CALENDAR_TTL = 10.0
 NEXT_DUE_KEY = "citybpm.next_timer_due"
 
-CONFLICT = ("案件已被他人更新，请刷新后重试", "the case was changed by someone else; reload and retry")
+CONFLICT = CASE_CHANGED
 
 
 @dataclass

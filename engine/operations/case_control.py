@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock
 from engine.case_clock import _PAUSES
-from engine.errors import Conflict, Forbidden
+from engine.errors import CASE_CHANGED, Conflict, Forbidden
 from engine.identity import Actor
 from engine.operations.approvals import close_pending_of_case
 from engine.projection import INSTANCES, TASKS, CaseRef, Step, snapshot, write_step
@@ -28,7 +28,7 @@ from engine.timers import drop_case_timers
 OPEN_STATUSES = ("running", "suspended")
 # Stages before 立案 completes: the reporter may still take the report back.
 NOT_YET_FILED = (None, "collect", "file")
-CONFLICT = ("案件已被他人更新，请刷新后重试", "the case was changed by someone else; reload and retry")
+CONFLICT = CASE_CHANGED
 
 
 def end_case(engine, session: Session, case_id: int, actor: Actor, *, status: str, outcome: str, event: str,

@@ -29,7 +29,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
 from engine.access import is_candidate
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.errors import CASE_CHANGED, Conflict, Forbidden, InvalidData, NotFound
 from engine.identity import Actor
 from engine.operations import allowed
 from engine.parser import node_config
@@ -39,7 +39,7 @@ from engine.state import load_state
 if TYPE_CHECKING:  # pragma: no cover
     from engine.runtime import Engine
 
-CONFLICT = ("案件已被他人更新，请刷新后重试", "the case was changed by someone else; reload and retry")
+CONFLICT = CASE_CHANGED
 # Events on a follow-up task that are not the next person acting on it.
 PASSIVE_EVENTS = frozenset({"task.created", "task.unassigned", "task.warning", "task.overdue", "task.reminded",
                             "task.urged"})

@@ -16,13 +16,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
-from engine.errors import Conflict, InvalidData
+from engine.errors import CASE_CHANGED, Conflict, InvalidData
 from engine.identity import Actor, User
 from engine.models import Task
 from engine.notifications import notify
 from engine.operations.allowed import check_allowed, node_spec
-from engine.projection import EVENTS, INSTANCES, CaseRef, write_versioned
-from engine.state import dump_state, load_state
+from engine.projection import EVENTS, INSTANCES, write_versioned
+from engine.state import dump_state
 
 USERS = User.__table__
 
@@ -87,12 +87,9 @@ def changed_or_conflict(rowcount: int) -> None:
 def update_task_data(engine, session: Session, task: Task, changes: dict) -> None:
     """Merge ``changes`` into the READY workflow task's data (the delegate's submission, the signers' opinions)
     and write the state with the case's version check."""
-    row = session.execute(select(INSTANCES.c.id, INSTANCES.c.case_no, INSTANCES.c.definition_id,
-                                 INSTANCES.c.version, INSTANCES.c.stage, INSTANCES.c.state)
-                          .where(INSTANCES.c.id == task.instance_id)).one()
-    case = CaseRef(row.id, row.case_no, row.definition_id, row.version, row.stage, row.state)
+    case = engine._case(session.connection(), task.instance_id)
     loaded = engine.specs.get_by_id(session, case.definition_id)
-    workflow = load_state(case.state, loaded.spec, loaded.subprocess_specs)
+    workflow = engine._workflow(case, loaded)
     spiff_task = workflow.get_task_from_id(UUID(task.id))
     if spiff_task is None or spiff_task.state != TaskState.READY:
         raise Conflict("任务已不在办理中", "the task is no longer open")
@@ -100,7 +97,8 @@ def update_task_data(engine, session: Session, task: Task, changes: dict) -> Non
     try:
         write_versioned(session.connection(), case, {"state": dump_state(workflow)})
     except StaleDataError:
-        raise Conflict("案件已被他人更新，请刷新后重试", "the case was changed by someone else; reload and retry") from None
+        raise Conflict(*CASE_CHANGED) from None
+    engine._keep(session, case, workflow)  # the next command on the case starts from this object
 
 
 def task_data(engine, session: Session, task: Task) -> dict:
