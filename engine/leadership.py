@@ -3,9 +3,12 @@
 With Redis (``CITYBPM_REDIS_URL``) the leader holds a key with a TTL and renews
 it; when it dies the key expires and another process takes over within the
 TTL. Without Redis, on PostgreSQL a session-level advisory lock does the same
-job; on SQLite (one process) the single process leads. Firing stays safe even if
-two processes believed they led for a moment: every timer is claimed by a
-DELETE that only one of them can win.
+job; on SQLite (one process) the single process leads. While a configured Redis
+is unreachable, leadership falls back to that database leader and returns to
+Redis when it answers again (each change logged once). Firing stays safe even if
+two processes believed they led for a moment (the hand-over back to Redis, or a
+Redis seen by some processes only): every timer is claimed by a DELETE that
+only one of them can win.
 """
 from __future__ import annotations
 
@@ -35,33 +38,69 @@ class AlwaysLeader:
 
 
 class RedisLeader:
-    """SET key NX PX ttl to lead; renew only while the key is still ours (atomic via a Lua script)."""
+    """SET key NX PX ttl to lead; renew only while the key is still ours (atomic via a Lua script).
+
+    ``fallback`` leads while Redis cannot be reached: without it nobody would lead during an outage, and
+    no timer would fire. The Redis errors are logged once per outage, not on every renewal."""
 
     _RENEW = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
               "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end")
     _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
-    name = "redis"
 
-    def __init__(self, client, ttl_seconds: float = 10.0):
+    def __init__(self, client, ttl_seconds: float = 10.0, fallback=None):
         self.client, self.ttl_ms = client, int(ttl_seconds * 1000)
         self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._renew = client.register_script(self._RENEW)
         self._release = client.register_script(self._RELEASE)
+        self.fallback = fallback
+        self.redis_reachable = True
+        self._lock = threading.Lock()  # the leadership check and the timers job both ask, from two threads
+
+    @property
+    def name(self) -> str:
+        if self.redis_reachable or self.fallback is None:
+            return "redis"
+        return f"{self.fallback.name} (redis unreachable)"
 
     def try_lead(self) -> bool:
-        try:
-            if self._renew(keys=[LEADER_KEY], args=[self.token, self.ttl_ms]):
-                return True
-            return bool(self.client.set(LEADER_KEY, self.token, nx=True, px=self.ttl_ms))
-        except Exception as exc:  # Redis down: nobody can be sure; stand aside and say why
-            log.warning("scheduler leadership: redis unavailable (%s)", exc)
-            return False
+        with self._lock:
+            try:
+                leading = self._lead_through_redis()
+            except Exception as exc:  # noqa: BLE001 - refused, timed out, misconfigured: Redis cannot tell us
+                return self._redis_lost(exc)
+            if not self.redis_reachable:
+                self._redis_back()
+            return leading
+
+    def _lead_through_redis(self) -> bool:
+        if self._renew(keys=[LEADER_KEY], args=[self.token, self.ttl_ms]):
+            return True
+        return bool(self.client.set(LEADER_KEY, self.token, nx=True, px=self.ttl_ms))
+
+    def _redis_lost(self, exc: Exception) -> bool:
+        if self.redis_reachable:
+            self.redis_reachable = False
+            if self.fallback is None:
+                log.warning("scheduler leadership: redis unreachable (%s); nobody leads until it answers", exc)
+            else:
+                log.warning("scheduler leadership: redis unreachable (%s); falling back to %s (pid %s)",
+                            exc, self.fallback.name, os.getpid())
+        return self.fallback.try_lead() if self.fallback is not None else False
+
+    def _redis_back(self) -> None:
+        """Hand the database lock back first: whoever reaches Redis first leads from now on."""
+        self.redis_reachable = True
+        if self.fallback is not None:
+            self.fallback.release()
+        log.info("scheduler leadership: redis reachable again; back to leading through redis (pid %s)", os.getpid())
 
     def release(self) -> None:
         try:
             self._release(keys=[LEADER_KEY], args=[self.token])
         except Exception:  # noqa: BLE001 - best effort on shutdown
             pass
+        if self.fallback is not None:
+            self.fallback.release()
 
 
 class PostgresAdvisoryLeader:
@@ -79,8 +118,14 @@ class PostgresAdvisoryLeader:
             try:
                 if self._conn is None:
                     self._conn = self.engine.connect()
-                return bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:id)"),
-                                               {"id": ADVISORY_LOCK_ID}).scalar())
+                    # operators (and the fault tests) see in pg_stat_activity which process holds the lock
+                    self._conn.execute(text("SELECT set_config('application_name', :name, false)"),
+                                       {"name": f"citybpm-scheduler pid={os.getpid()}"})
+                leading = bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:id)"),
+                                                  {"id": ADVISORY_LOCK_ID}).scalar())
+                # the lock belongs to the session, not the transaction: end it rather than sit idle in one
+                self._conn.commit()
+                return leading
             except Exception as exc:  # noqa: BLE001
                 log.warning("scheduler leadership: advisory lock failed (%s)", exc)
                 self._drop()
@@ -106,10 +151,12 @@ class PostgresAdvisoryLeader:
 
 
 def choose_leadership(redis_url: str | None, engine: SqlEngine):
+    """Redis when configured, with the database's own leader as the fallback during a Redis outage. On
+    SQLite that fallback lets every process lead: the DELETE that claims a timer still fires it once."""
+    database_leader = PostgresAdvisoryLeader(engine) if engine.dialect.name == "postgresql" else AlwaysLeader()
     if redis_url:
         import redis
 
-        return RedisLeader(redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2))
-    if engine.dialect.name == "postgresql":
-        return PostgresAdvisoryLeader(engine)
-    return AlwaysLeader()
+        client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        return RedisLeader(client, fallback=database_leader)
+    return database_leader
