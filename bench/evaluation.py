@@ -7,8 +7,9 @@ form data and the due_at stamps write_step puts on them, case.deadline_set, 返�
 second 处置/反馈 round, some late steps, some cases not filed or voided after filing, case.ended), spread over
 several months. Then:
 
-- ``rollups.refresh`` derives the facts (timed; events/s printed as information);
-- (a) ``engine.evaluation.report.build`` for party 专业部门 (department) and one month, and
+- ``rollups.refresh`` derives the facts and their day counts (timed; events/s printed as information);
+- (a) ``engine.evaluation.report.build`` for party 专业部门 (department) and one month (it sums the month's
+  day counts, so its cost does not grow with the history), and
   (b) the baseline: ``SELECT COUNT(*) FROM event WHERE type = 'task.completed' AND at BETWEEN …`` over the
   same month (ix_event_type_at), each repeated, the median taken.
 

@@ -184,4 +184,4 @@ from engine.enforcement.records import (CaseDocument, CaseLink, DiscretionBand, 
 # Uploaded files (photos, scans) live with engine.attachments (issues 8 and 10).
 from engine.attachments import Attachment  # noqa: E402,F401
 # 绩效考核 facts derived from the events (issue 9).
-from engine.evaluation.rollups import EvaluationFact, EvaluationWatermark  # noqa: E402,F401
+from engine.evaluation.rollups import EvaluationDayCount, EvaluationFact, EvaluationWatermark  # noqa: E402,F401

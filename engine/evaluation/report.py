@@ -14,7 +14,7 @@ from engine.errors import InvalidData
 from engine.evaluation import rollups
 from engine.evaluation.indicators import COUNTS, DEFINITIONS, counters_of
 
-FACTS = rollups.FACTS
+FACTS, DAY_COUNTS = rollups.FACTS, rollups.DAY_COUNTS
 
 
 def period(month: str | None = None, quarter: str | None = None, year: str | None = None,
@@ -43,24 +43,26 @@ def period(month: str | None = None, quarter: str | None = None, year: str | Non
 
 def counts(conn: Connection, party_code: str, start: _dt.date, end: _dt.date, *, org: str | None = None,
            district: str | None = None) -> dict[str, dict[str, int]]:
-    """key → counter → number of facts in the period (one indexed GROUP BY over the period's facts)."""
+    """key → counter → number of facts in the period (one GROUP BY over the period's day counts, through their
+    unique key: party, day, …)."""
     rollups.refresh(conn)
-    query = (select(FACTS.c.key, FACTS.c.counter, func.count())
-             .where(FACTS.c.party == party_code, FACTS.c.day >= start, FACTS.c.day <= end)
-             .group_by(FACTS.c.key, FACTS.c.counter))
-    query = _filtered(query, party_code, org, district)
+    days = DAY_COUNTS
+    query = (select(days.c.key, days.c.counter, func.sum(days.c.n))
+             .where(days.c.party == party_code, days.c.day >= start, days.c.day <= end)
+             .group_by(days.c.key, days.c.counter))
+    query = _filtered(query, party_code, org, district, table=days)
     out: dict[str, dict[str, int]] = {}
     for key, counter, number in conn.execute(query):
-        out.setdefault(key, {})[counter] = number
+        out.setdefault(key, {})[counter] = int(number)
     return out
 
 
-def _filtered(query, party_code: str, org: str | None, district: str | None):
+def _filtered(query, party_code: str, org: str | None, district: str | None, *, table=FACTS):
     if org:
-        query = query.where(FACTS.c.key == org) if party_code == "department" else query.where(FACTS.c.org == org)
+        query = query.where(table.c.key == org) if party_code == "department" else query.where(table.c.org == org)
     if district:
-        query = (query.where(FACTS.c.key == district) if party_code == "region"
-                 else query.where(FACTS.c.district == district))
+        query = (query.where(table.c.key == district) if party_code == "region"
+                 else query.where(table.c.district == district))
     return query
 
 

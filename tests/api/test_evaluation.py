@@ -245,3 +245,45 @@ def test_quarter_and_date_range_give_the_month_figures(api, july_history):
         assert month
         assert july(api, party, quarter="2027Q3") == month
         assert july(api, party, **{"from": "2027-07-01", "to": "2027-07-31"}) == month
+
+
+def test_day_counts_add_up_across_many_refreshes(api, app, virtual_clock):
+    """Reports read per-day counts that each refresh adds to: refreshing after every step gives the same counts as
+    grouping all the facts at the end (an upsert that overwrote instead of adding would lose all but the last)."""
+    from sqlalchemy import func, select
+
+    from api.extensions import db
+    from engine.evaluation import rollups
+
+    virtual_clock.set(dt.datetime(2027, 8, 3, 9, 0, tzinfo=DEFAULT_TZ))
+
+    def refresh():
+        api("ld").ok("GET", "/evaluation/report", params={"party": "department", "month": "2027-08"})
+
+    for _ in range(2):
+        case_no = report(api)["case_no"]
+        refresh()
+        file_and_dispatch(api, case_no)
+        refresh()
+        handle_and_feed_back(api, case_no)
+        refresh()
+        api("jdy").complete(case_no, "check", {"check_result": "pass", "check_opinion": "ok"})
+        api("zbz").complete(case_no, "close", {"close_opinion": "结案"})
+        refresh()
+
+    facts, days = rollups.FACTS, rollups.DAY_COUNTS
+    with app.app_context():
+        conn = db.session.connection()
+        grouped = {(row.party, row.day, row.counter, row.key, row.org or "", row.district or ""): row.n
+                   for row in conn.execute(select(facts.c.party, facts.c.day, facts.c.counter, facts.c.key,
+                                                  facts.c.org, facts.c.district, func.count().label("n"))
+                                           .group_by(facts.c.party, facts.c.day, facts.c.counter, facts.c.key,
+                                                     facts.c.org, facts.c.district))}
+        counted = {(row.party, row.day, row.counter, row.key, row.org, row.district): row.n
+                   for row in conn.execute(select(days))}
+        db.session.rollback()
+    assert counted == grouped
+    # the same day, party, counter and key, added by two refreshes
+    assert [n for key, n in counted.items() if key[:4] == ("supervisor", dt.date(2027, 8, 3), "reported", "jdy")] \
+        == [2]
+    assert sum(n for key, n in counted.items() if key[:3] == ("department", dt.date(2027, 8, 3), "handled")) == 2

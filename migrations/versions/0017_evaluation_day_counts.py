@@ -1,0 +1,38 @@
+"""evaluation: facts counted per day (reports read these, not the facts), filled from the facts already derived
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-11-21
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0017'
+down_revision = '0016'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        'evaluation_day_count',
+        sa.Column('party', sa.String(length=20), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('counter', sa.String(length=40), nullable=False),
+        sa.Column('key', sa.String(length=100), nullable=False),
+        sa.Column('org', sa.String(length=40), nullable=False),
+        sa.Column('district', sa.String(length=20), nullable=False),
+        sa.Column('n', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('party', 'day', 'counter', 'key', 'org', 'district',
+                                name=op.f('pk_evaluation_day_count')),
+        sqlite_with_rowid=False,
+    )
+    op.execute("INSERT INTO evaluation_day_count (party, day, counter, key, org, district, n) "
+               "SELECT party, day, counter, key, COALESCE(org, ''), COALESCE(district, ''), COUNT(*) "
+               "FROM evaluation_fact GROUP BY party, day, counter, key, COALESCE(org, ''), COALESCE(district, '')")
+
+
+def downgrade():
+    op.drop_table('evaluation_day_count')
