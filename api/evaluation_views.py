@@ -91,7 +91,9 @@ class Satisfaction(MethodView):
     @blp.response(200, SatisfactionSchema)
     def get(self, args):
         """公众满意度（回访）：按部门或区域 / Public satisfaction by department or district"""
-        return satisfaction(db.session, _period(args), args["group"])
+        result = satisfaction(db.session, _period(args), args["group"])
+        db.session.commit()  # the facts the evaluation refresh added
+        return result
 
 
 @blp.route("/heatmap")

@@ -1,18 +1,19 @@
 """Public satisfaction (回访) and the process heat map, for the 统计 page — read from the event log only.
 
-Satisfaction: every ``task.completed`` event of the closed loop's ``revisit`` node in the period carries the
-answer (``satisfaction``: satisfied 满意 / basically_satisfied 基本满意 / dissatisfied 不满意). Rows group by the
-case's department (``process_instance.org_code``: the department dispatched) or by district (the district
-organisation whose unit grids hold the case's grid code; else the grid code's first six digits, 行政区划).
-满意率 = (满意 + 基本满意) ÷ 回访数.
+Satisfaction: every ``task.completed`` event of the closed loop's ``revisit`` node carries the answer
+(``satisfaction``: satisfied 满意 / basically_satisfied 基本满意 / dissatisfied 不满意); the evaluation refresh
+counts them per day, department (``process_instance.org_code``: the department dispatched) and grid code
+(``evaluation_day_count``, party ``revisit``), so a period costs its days' counts, not its events. Rows group
+by department or by district (the district organisation whose unit grids hold the case's grid code; else the
+grid code's first six digits, 行政区划). 满意率 = (满意 + 基本满意) ÷ 回访数.
 
 Heat map: for one process key, every ``task.completed`` event in the period is a pass of its node; its time
 there runs from the task's ``task.created`` event to the completion, counted in working hours of the default
 work calendar (engine.calendar ``elapsed``; paused time is not subtracted here); it is overdue when it completed
 after its due time (``task.created`` ``due_at``, or the last ``task.extended`` ``due_to``).
 
-Both read the period's events through ``ix_event_type_at`` (type, at) and the cases' own events through
-``ix_event_instance_id_id``; nothing scans the whole history.
+The heat map reads the period's events through ``ix_event_type_at`` (type, at) and the cases' own events
+through ``ix_event_instance_id_id``: it costs the period's completions, never the whole history.
 """
 from __future__ import annotations
 
@@ -21,17 +22,18 @@ import re
 import statistics
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.calendar import Calendar, TimeUnit
 from engine.case_diagram import processes_of
 from engine.clock import DEFAULT_TZ
 from engine.errors import EngineError, NotFound
+from engine.evaluation import rollups
 from engine.identity import Org
 from engine.models import Definition, Event, Instance
 
-SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
+SATISFACTION = rollups.SATISFACTION
 SATISFACTION_NAMES = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 SATISFACTION_FORMULA = "满意率 = (满意数 + 基本满意数) ÷ 回访数"
 SATISFACTION_FORMULA_EN = "satisfaction rate = (satisfied + basically satisfied) ÷ revisits"
@@ -118,28 +120,29 @@ def _district_of(grid_code: str | None, districts: list[Org]) -> tuple[str, str]
 def satisfaction(session: Session, period: Period, group: str = "department") -> dict:
     if group not in GROUPS:
         raise BadPeriod("group 须为 department 或 district", "group must be department or district", field="group")
-    rows = session.execute(
-        select(Event.data, Instance.org_code, Instance.grid_code)
-        .join(Instance, Instance.id == Event.instance_id)
-        .where(Event.type == "task.completed", Event.at >= period.start, Event.at < period.end,
-               Event.node_id == REVISIT_NODE)).all()
+    conn = session.connection()
+    rollups.refresh(conn)
+    days = rollups.DAY_COUNTS
+    counted = conn.execute(
+        select(days.c.org, days.c.district, days.c.key, func.sum(days.c.n))
+        .where(days.c.party == "revisit", days.c.day >= period.start.astimezone(DEFAULT_TZ).date(),
+               days.c.day < period.end.astimezone(DEFAULT_TZ).date())
+        .group_by(days.c.org, days.c.district, days.c.key)).all()
     orgs = {o.code: o for o in session.scalars(select(Org))}
     districts = [o for o in orgs.values() if o.kind == "district"]
     groups: dict[str, dict] = {}
-    for data, org_code, grid_code in rows:
-        submitted = (data or {}).get("data")  # task.completed: {"data": the submission, "stage": …}
-        answer = (submitted if isinstance(submitted, dict) else data or {}).get("satisfaction")
+    for org_code, grid_code, answer, number in counted:
         if answer not in SATISFACTION:
             continue
         if group == "department":
             key = org_code or ""
             name = orgs[key].name if key in orgs else (key or "未派遣")
         else:
-            key, name = _district_of(grid_code, districts)
+            key, name = _district_of(grid_code or None, districts)
         row = groups.setdefault(key, {"key": key, "name": name, "surveyed": 0,
                                       **{answer_: 0 for answer_ in SATISFACTION}})
-        row["surveyed"] += 1
-        row[answer] += 1
+        row["surveyed"] += int(number)
+        row[answer] += int(number)
     total = {"key": "", "name": "合计", "surveyed": 0, **{a: 0 for a in SATISFACTION}}
     for row in groups.values():
         row["satisfaction_rate"] = _rate(row)

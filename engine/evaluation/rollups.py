@@ -28,6 +28,7 @@ from engine.db import Base
 
 BATCH = 5000
 VOIDED = ("voided", "terminated", "withdrawn")
+SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")  # the 回访 answers
 DISPATCH_LIMIT = _dt.timedelta(minutes=15)  # 受理 15 min: the 核实 task is sent within the 受理 limit
 
 
@@ -331,6 +332,11 @@ class _Deriver:
             elif node == "feedback":
                 add("department", self.org_of_task(event, event.task_id), "handled",
                     "handled_on_time" if on_time else "handled_overdue")
+            elif node == "revisit" and form.get("satisfaction") in SATISFACTION:
+                # 回访: the answer by the case's department and grid (engine.evaluation_views groups them)
+                out.append(dict(day=_local_day(event.at), party="revisit", key=form["satisfaction"],
+                                counter="surveyed", instance_id=event.instance_id, event_id=event.id,
+                                org=case.org_code, district=(case.grid_code or "")[:20] or None))
             elif node == "close":
                 add("shift_leader", actor, "close_due", *(["close_on_time"] if on_time else []))
                 due = case.due_at

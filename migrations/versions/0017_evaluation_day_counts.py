@@ -1,4 +1,7 @@
-"""evaluation: facts counted per day (reports read these, not the facts), filled from the facts already derived
+"""evaluation: facts counted per day (reports read these, not the facts); 回访 answers become facts too
+
+The facts are derived from the event log only, so they are cleared here and the next refresh derives them again
+(with the day counts and the 回访 facts an older refresh did not write).
 
 Revision ID: 0017
 Revises: 0016
@@ -29,9 +32,8 @@ def upgrade():
                                 name=op.f('pk_evaluation_day_count')),
         sqlite_with_rowid=False,
     )
-    op.execute("INSERT INTO evaluation_day_count (party, day, counter, key, org, district, n) "
-               "SELECT party, day, counter, key, COALESCE(org, ''), COALESCE(district, ''), COUNT(*) "
-               "FROM evaluation_fact GROUP BY party, day, counter, key, COALESCE(org, ''), COALESCE(district, '')")
+    op.execute("DELETE FROM evaluation_fact")
+    op.execute("DELETE FROM evaluation_watermark")
 
 
 def downgrade():
