@@ -6,6 +6,7 @@ import os
 import swagger_ui_bundle
 from flask import Flask, redirect, send_from_directory
 
+from api import observability
 from api import (approvals, attachments, audit, auth, calendars, case_diagram, case_operations, catalog, cases,
                  config, definitions, dispatch_rules, documents, enforcement_links, errors, evaluation, evaluation_config, forms,
                  evaluation_views, inbox_counts, laws, live, notifications, orgs, process_config, roles, settings, subscriptions,
@@ -49,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register(app)
     app.register_blueprint(web.blp)
     app.before_request(auth.authenticate)
+    observability.init_app(app)  # /healthz, /readyz, /metrics; JSON logs and X-Request-Id
 
     with app.app_context():
         configure_sqlite(db.engine)

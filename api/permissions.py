@@ -55,6 +55,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "document.read": ("查看执法文书", "read enforcement documents"),
     "document.manage": ("维护文书类型与编号格式", "manage document types and number patterns"),
     "enforcement.start": ("发起执法案件（双流程派遣）", "open enforcement cases from disposal cases"),
+    # issue 10: GET /metrics (Prometheus) with a user's token
+    "system.monitor": ("查看运行监控指标", "read the operational metrics (/metrics)"),
 }
 
 # blueprint -> (permission for reads, permission for changes); None = any authenticated user

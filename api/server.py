@@ -8,6 +8,7 @@ from __future__ import annotations
 from gunicorn.app.base import BaseApplication
 
 from api.app import create_app
+from api.observability.options import json_logs_wanted
 from api.scheduling import start_scheduler, stop_scheduler
 
 # Each open live-update stream (GET /api/v1/events/stream, at most 5 minutes) holds one thread: leave room for
@@ -46,7 +47,7 @@ def serve(*, host: str, port: int, workers: int = 1, threads: int = DEFAULT_THRE
         "threads": threads,
         "worker_class": "gthread",
         "keepalive": 30,
-        "accesslog": "-",
+        "accesslog": None if json_logs_wanted() else "-",  # JSON logs write their own, with the request id
         "errorlog": "-",
         "timeout": 120,
         "post_worker_init": _start_embedded_scheduler,
