@@ -10,7 +10,6 @@ from marshmallow import Schema, fields, validate
 
 from api.extensions import db
 from engine import clock
-from engine.calendar_functions import default_calendar_for
 from engine.evaluation_views import GROUPS, heatmap, period_of, satisfaction
 
 blp = Blueprint("evaluation_views", __name__, url_prefix="/api/v1/evaluation",
@@ -102,4 +101,6 @@ class Heatmap(MethodView):
     @blp.response(200, HeatmapSchema)
     def get(self, args):
         """流程热力图：各节点经过数、中位用时、超时占比 / Process heat map per node"""
-        return heatmap(db.session, args["process_key"], _period(args), default_calendar_for(db.session))
+        result = heatmap(db.session, args["process_key"], _period(args))
+        db.session.commit()  # the passages the evaluation refresh added
+        return result

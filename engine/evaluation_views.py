@@ -9,29 +9,27 @@ grid code's first six digits, 行政区划). 满意率 = (满意 + 基本满意)
 
 Heat map: for one process key, every ``task.completed`` event in the period is a pass of its node; its time
 there runs from the task's ``task.created`` event to the completion, counted in working hours of the default
-work calendar (engine.calendar ``elapsed``; paused time is not subtracted here); it is overdue when it completed
-after its due time (``task.created`` ``due_at``, or the last ``task.extended`` ``due_to``).
+work calendar (engine.calendar ``elapsed``; paused time is not subtracted here) to 0.01 h; it is overdue when it
+completed after its due instant (stamped on the completion: 延期 included). The evaluation refresh counts the
+passes per day, node and hours (engine.evaluation.passages); a period reads those counts.
 
-The heat map reads the period's events through ``ix_event_type_at`` (type, at) and the cases' own events
-through ``ix_event_instance_id_id``: it costs the period's completions, never the whole history.
+Neither reads the period's events per request.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import re
-import statistics
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.calendar import Calendar, TimeUnit
 from engine.case_diagram import processes_of
 from engine.clock import DEFAULT_TZ
 from engine.errors import EngineError, NotFound
-from engine.evaluation import rollups
+from engine.evaluation import passages, rollups
 from engine.identity import Org
-from engine.models import Definition, Event, Instance
+from engine.models import Definition
 
 SATISFACTION = rollups.SATISFACTION
 SATISFACTION_NAMES = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
@@ -39,7 +37,6 @@ SATISFACTION_FORMULA = "满意率 = (满意数 + 基本满意数) ÷ 回访数"
 SATISFACTION_FORMULA_EN = "satisfaction rate = (satisfied + basically satisfied) ÷ revisits"
 REVISIT_NODE = "revisit"
 GROUPS = ("department", "district")
-_CHUNK = 500
 
 
 class BadPeriod(EngineError):
@@ -87,19 +84,6 @@ def period_of(now: _dt.datetime, *, month: str | None = None, start: str | None 
         return Period(at(first), at(last + _dt.timedelta(days=1)))
     local = now.astimezone(DEFAULT_TZ).date()
     return period_of(now, month=f"{local.year:04d}-{local.month:02d}")
-
-
-def _aware(value: _dt.datetime) -> _dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
-
-
-def _instant(text) -> _dt.datetime | None:
-    if not text:
-        return None
-    try:
-        return _aware(_dt.datetime.fromisoformat(str(text)))
-    except ValueError:
-        return None
 
 
 # -- satisfaction ------------------------------------------------------------------------------------
@@ -170,50 +154,35 @@ def latest_definition(session: Session, process_key: str) -> Definition:
     return found
 
 
-def heatmap(session: Session, process_key: str, period: Period, calendar: Calendar) -> dict:
+def heatmap(session: Session, process_key: str, period: Period) -> dict:
     definition = latest_definition(session, process_key)
     processes = processes_of(definition)
     main = processes[definition.process_id]
     called_files = {call: processes[pid] for call, pid in main.calls.items() if pid in processes}
-    completions = session.execute(
-        select(Event.instance_id, Event.task_id, Event.node_id, Event.at)
-        .join(Instance, Instance.id == Event.instance_id)
-        .join(Definition, Definition.id == Instance.definition_id)
-        .where(Event.type == "task.completed", Event.at >= period.start, Event.at < period.end,
-               Definition.key == process_key)).all()
-    task_ids = {c.task_id for c in completions if c.task_id}
-    case_ids = sorted({c.instance_id for c in completions})
-    created: dict[str, tuple[_dt.datetime, dict]] = {}
-    extended: dict[str, _dt.datetime] = {}
-    for i in range(0, len(case_ids), _CHUNK):
-        for e in session.execute(select(Event.task_id, Event.type, Event.at, Event.data)
-                                 .where(Event.instance_id.in_(case_ids[i:i + _CHUNK]),
-                                        Event.type.in_(("task.created", "task.extended")))
-                                 .order_by(Event.id)):
-            if e.task_id not in task_ids:
-                continue
-            if e.type == "task.created":
-                created[e.task_id] = (_aware(e.at), e.data or {})
-            elif _instant((e.data or {}).get("due_to")):
-                extended[e.task_id] = _instant(e.data["due_to"])
+    conn = session.connection()
+    rollups.refresh(conn)
+    p = passages.PASSAGES
+    counted = conn.execute(
+        select(p.c.call, p.c.node, p.c.centihours, func.sum(p.c.passed), func.sum(p.c.overdue))
+        .where(p.c.process_key == process_key, p.c.day >= period.start.astimezone(DEFAULT_TZ).date(),
+               p.c.day < period.end.astimezone(DEFAULT_TZ).date())
+        .group_by(p.c.call, p.c.node, p.c.centihours)).all()
 
-    samples: dict[tuple[str | None, str], list[tuple[float | None, bool]]] = {}
-    for c in completions:
-        origin_at, origin = created.get(c.task_id, (None, {}))
-        call = origin.get("call_activity") if origin.get("call_activity") in called_files else None
-        if call is None and c.node_id not in main.node_ids:
-            call = next((k for k, f in called_files.items() if c.node_id in f.node_ids), None)
-        done = _aware(c.at)
-        hours = calendar.elapsed(origin_at, done, TimeUnit.WORK_HOURS) if origin_at else None
-        due = extended.get(c.task_id) or _instant(origin.get("due_at"))
-        samples.setdefault((call, c.node_id), []).append((hours, due is not None and done > due))
+    samples: dict[tuple[str | None, str], list[tuple[int, int, int]]] = {}
+    for call, node, centihours, passed, late in counted:
+        call = call if call in called_files else None
+        if call is None and node not in main.node_ids:
+            call = next((k for k, f in called_files.items() if node in f.node_ids), None)
+        samples.setdefault((call, node), []).append((centihours, int(passed), int(late)))
 
     def figures(items):
-        hours = [h for h, _ in items if h is not None]
-        return {"passed": len(items),
-                "median_work_hours": round(statistics.median(hours), 2) if hours else None,
-                "overdue": sum(1 for _, late in items if late),
-                "overdue_share": round(sum(1 for _, late in items if late) / len(items), 4)}
+        hours: dict[int, int] = {}
+        for centihours, passed, _ in items:
+            hours[centihours] = hours.get(centihours, 0) + passed
+        passed = sum(n for _, n, _ in items)
+        overdue = sum(late for _, _, late in items)
+        return {"passed": passed, "median_work_hours": passages.median_hours(hours), "overdue": overdue,
+                "overdue_share": round(overdue / passed, 4)}
 
     nodes = {node: figures(items) for (call, node), items in samples.items() if call is None}
     called = {call: {"process_id": f.process_id, "xml": f.xml,

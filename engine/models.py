@@ -185,3 +185,4 @@ from engine.enforcement.records import (CaseDocument, CaseLink, DiscretionBand, 
 from engine.attachments import Attachment  # noqa: E402,F401
 # 绩效考核 facts derived from the events (issue 9).
 from engine.evaluation.rollups import EvaluationDayCount, EvaluationFact, EvaluationWatermark  # noqa: E402,F401
+from engine.evaluation.passages import EvaluationPassage  # noqa: E402,F401

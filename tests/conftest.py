@@ -20,7 +20,7 @@ TEST_DATABASE_URL = os.environ.get("CITYBPM_TEST_DATABASE_URL")
 CASE_TABLES = ("timer", "case_pause", "notification", "delivery_attempt", "outbox_message", "case_subscription",
                "task_candidate", "task", "event", "approval_request", "task_copy", "case_document",
                "document_sequence", "case_link", "process_instance", "case_sequence", "evaluation_fact",
-               "evaluation_day_count", "evaluation_watermark")
+               "evaluation_day_count", "evaluation_passage", "evaluation_watermark")
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 ``refresh`` reads only the events written since the last refresh (the ``evaluation_watermark`` row) and
 adds their facts, and adds them up per day in ``evaluation_day_count``: a report sums the day counts of its
 period (a month is a few thousand rows whatever the history's size), and a drill-down lists the facts behind a
-figure through ``ix_evaluation_fact_party_day``. Each batch of events reads its cases and their task events in
+figure through ``ix_evaluation_fact_party_day``; the heat map's node passages are counted alongside
+(engine.evaluation.passages). Each batch of events reads its cases and their task events in
 a few queries, not one per event. ``stamp_due`` (called by
 projection.write_step before completed task rows go) copies each completed task's due instant onto its
 ``task.completed`` event, so "on time" later needs no task row (working-time calendars, 延期 and paused
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.clock import DEFAULT_TZ
 from engine.db import Base
+from engine.evaluation.passages import PassageCounter
 
 BATCH = 5000
 VOIDED = ("voided", "terminated", "withdrawn")
@@ -109,14 +111,17 @@ def refresh(conn: Connection) -> int:
         if gaps else []
     batches = [late] if late else []
     start = mark
+    passages = PassageCounter(conn)
     while True:
         batch = conn.execute(select(events).where(events.c.id > mark).order_by(events.c.id).limit(BATCH)).all()
         if batch:
             batches.append(batch)
             mark = batch[-1].id
         for rows in batches:
-            deriver = _Deriver(_Histories(conn, rows, contiguous=rows is batch))
+            histories = _Histories(conn, rows, contiguous=rows is batch)
+            deriver = _Deriver(histories)
             facts = [fact for event in rows for fact in deriver.facts(event)]
+            passages.count(rows, histories, _local_day, lambda event: not _on_time(event))
             if facts:
                 _insert_facts(conn, facts)
                 _count_days(conn, facts)
@@ -214,8 +219,8 @@ class _Histories:
         for n in range(0, len(ids), self.CHUNK):
             chunk = ids[n:n + self.CHUNK]
             self.cases.update((row.id, row) for row in conn.execute(
-                select(i.c.id, i.c.source, i.c.started_by, i.c.started_at, i.c.grid_code, i.c.org_code, i.c.due_at,
-                       i.c.variables).where(i.c.id.in_(chunk))))
+                select(i.c.id, i.c.definition_id, i.c.source, i.c.started_by, i.c.started_at, i.c.grid_code,
+                       i.c.org_code, i.c.due_at, i.c.variables).where(i.c.id.in_(chunk))))
             query = select(e.c.id, e.c.instance_id, e.c.task_id, e.c.node_id, e.c.type, e.c.actor, e.c.at, e.c.data
                            ).where(e.c.instance_id.in_(chunk), e.c.type.in_(self.TASK_EVENTS))
             if contiguous:
@@ -230,6 +235,12 @@ class _Histories:
     def before(self, event):
         """The case's task events written before this one, newest first."""
         return (row for row in reversed(self.tasks.get(event.instance_id, ())) if row.id < event.id)
+
+    def created(self, event, task_id: str | None = None):
+        """The task.created event of the event's task (or of ``task_id``)."""
+        task_id = task_id or event.task_id
+        return next((row for row in self.tasks.get(event.instance_id, ())
+                     if row.type == "task.created" and row.task_id == task_id), None) if task_id else None
 
     def first_created(self, event, node: str):
         """The case's first task of a node (it may come after the event: a task created in the same command)."""
@@ -268,8 +279,8 @@ class _Deriver:
 
     def org_of_task(self, event, task_id: str | None) -> str | None:
         if task_id:
-            created = next((row.data for row in self.histories.tasks.get(event.instance_id, ())
-                            if row.type == "task.created" and row.task_id == task_id), None)
+            row = self.histories.created(event, task_id)
+            created = row.data if row else None
         else:  # the department's latest task in the case
             row = self.earlier(event, types=("task.created",), nodes=("handle", "feedback"))
             created = row.data if row else None

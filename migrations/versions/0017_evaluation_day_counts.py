@@ -1,4 +1,5 @@
-"""evaluation: facts counted per day (reports read these, not the facts); 回访 answers become facts too
+"""evaluation: facts counted per day (reports read these, not the facts); 回访 answers become facts too; node
+passages per day for the heat map
 
 The facts are derived from the event log only, so they are cleared here and the next refresh derives them again
 (with the day counts and the 回访 facts an older refresh did not write).
@@ -32,9 +33,23 @@ def upgrade():
                                 name=op.f('pk_evaluation_day_count')),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        'evaluation_passage',
+        sa.Column('process_key', sa.String(length=100), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('call', sa.String(length=100), nullable=False),
+        sa.Column('node', sa.String(length=100), nullable=False),
+        sa.Column('centihours', sa.Integer(), nullable=False),
+        sa.Column('passed', sa.Integer(), nullable=False),
+        sa.Column('overdue', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('process_key', 'day', 'call', 'node', 'centihours',
+                                name=op.f('pk_evaluation_passage')),
+        sqlite_with_rowid=False,
+    )
     op.execute("DELETE FROM evaluation_fact")
     op.execute("DELETE FROM evaluation_watermark")
 
 
 def downgrade():
+    op.drop_table('evaluation_passage')
     op.drop_table('evaluation_day_count')
