@@ -35,6 +35,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("CITYBPM_REDIS_URL") or "memory://")
+    # Redis down: count login attempts in this process's memory rather than fail every login with a 500
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     auth.limiter.init_app(app)
     rest.init_app(app)
     for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, forms.blp, calendars.blp, time_limits.blp,

@@ -178,6 +178,15 @@ def test_redis_down_degrades_readiness_logs_once_and_the_log_line_carries_the_re
     assert "redis-secret" not in lines.getvalue()
 
 
+def test_with_redis_down_people_still_log_in_and_work(app):
+    """The login rate limiter keeps its counts in Redis; unreachable, it counts in memory instead of failing."""
+    with separate_app(app, CITYBPM_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0") as base:
+        login = requests.post(f"{base}/api/v1/auth/login", json={"username": "jdy", "password": "citybpm123"})
+        assert login.status_code == 200, login.text
+        me = requests.get(f"{base}/api/v1/auth/me", headers={"Authorization": f"Bearer {login.json()['token']}"})
+        assert me.status_code == 200 and me.json()["username"] == "jdy"
+
+
 @pytest.fixture
 def redis_server():
     """A real redis-server on loopback port 56391 that the test may stop and start again."""
