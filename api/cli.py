@@ -128,5 +128,77 @@ def simulate_command(day, reports, seed, database_url):
     click.echo(f"数据库：{database_url}")
 
 
+@main.group("backup")
+def backup_group():
+    """备份与恢复：流程定义、表单、配置和案件 / Backup and restore (see engine.backup for what travels)."""
+
+
+class _BackupProgress:
+    """Rows per table on stderr: each table when done, and every 10 000 rows of a long one."""
+
+    def __call__(self, table: str, done: int, total: int) -> None:
+        if done == total or done % 10_000 == 0:
+            click.echo(f"  {table}: {done}/{total}", err=True)
+
+
+def _refused(exc) -> click.ClickException:
+    return click.ClickException(f"{exc.message_zh}\n{exc.message_en}")
+
+
+def _forget_cached_objects() -> None:
+    """This process's caches of the replaced rows (the engine module clears its own): token principals,
+    workflows, compiled forms. Other processes were stopped for the import (it is an offline operation)."""
+    from api.auth import PRINCIPALS
+    from forms.permissions import PERMISSION_BOOK
+    from forms.store import PUBLISHED_FORMS
+
+    PRINCIPALS.clear()
+    engine = current_app.extensions["citybpm_engine"]
+    engine.workflows.clear()
+    engine.settings.forms.forget()
+    PUBLISHED_FORMS.forget()
+    PERMISSION_BOOK.forget()
+
+
+@backup_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def backup_export_command(file):
+    """Write definitions, forms, configuration, cases and attachment files into one archive (may run online)."""
+    from api.attachments import directory
+    from engine.backup import BackupRefused, export_archive
+
+    try:
+        with db.engine.connect() as connection:
+            manifest = export_archive(connection, file, attachments_dir=directory(), progress=_BackupProgress())
+    except BackupRefused as exc:
+        raise _refused(exc) from None
+    attachments = manifest["attachments"]
+    for missing in attachments["missing"]:
+        click.echo(f"警告 / warning: attachment file {missing['sha256']} not exported ({missing['reason']})", err=True)
+    click.echo(f"exported {sum(manifest['tables'].values())} rows of {len(manifest['tables'])} tables and "
+               f"{attachments['files']} attachment files (schema {manifest['schema_revision']}) to {file}")
+
+
+@backup_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True, help="empty the target's tables first (its data is lost)")
+def backup_import_command(file, replace):
+    """Restore an archive into this database (same schema revision; stop the servers and scheduler first)."""
+    from api.attachments import directory
+    from engine.backup import BackupRefused, import_archive
+
+    try:
+        with db.engine.connect() as connection:
+            manifest = import_archive(connection, file, attachments_dir=directory(), replace=replace,
+                                      migrations_dir=current_app.extensions["migrate"].directory,
+                                      progress=_BackupProgress())
+    except BackupRefused as exc:
+        raise _refused(exc) from None
+    _forget_cached_objects()
+    click.echo(f"imported {sum(manifest['tables'].values())} rows of {len(manifest['tables'])} tables "
+               f"(exported {manifest['created_at']}); API tokens are not restored: log in again, issue new "
+               f"caller tokens")
+
+
 if __name__ == "__main__":
     main()
