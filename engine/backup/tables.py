@@ -13,6 +13,7 @@ from sqlalchemy import MetaData, Table, inspect
 from sqlalchemy.engine import Connection
 
 from engine.db import Base
+from engine.evaluation.rollups import DERIVED_TABLES
 
 # What must NOT travel, and why. Everything else in the metadata does.
 EXCLUDED: dict[str, str] = {
@@ -25,14 +26,12 @@ EXCLUDED: dict[str, str] = {
     # 绩效考核 facts and their watermark are derived from the event log (engine.evaluation.rollups):
     # emptied on import, the next report rebuilds them from the imported events.
     # Carrying them would double count: the watermark restarts at 0 and the refresh adds every event again.
-    "evaluation_fact": "derived from the event log, rebuilt by the next report",
-    "evaluation_day_count": "derived from the event log, rebuilt by the next report",
-    "evaluation_watermark": "derived from the event log, rebuilt by the next report",
+    **{table: "derived from the event log, rebuilt by the next report" for table in DERIVED_TABLES},
 }
 
 # Excluded tables an import empties: their rows describe the target's previous content (tokens of users that
 # are replaced, facts of events that are replaced) and would be wrong, or a hole, next to the imported rows.
-EMPTIED_ON_IMPORT = ("api_token", "evaluation_fact", "evaluation_day_count", "evaluation_watermark")
+EMPTIED_ON_IMPORT = ("api_token", *DERIVED_TABLES)
 
 # Not in the database at all, so never in an archive: login rate-limit counters (flask-limiter: memory or
 # Redis), the live-update broker, and the in-memory caches (parsed specs, workflows, calendars, settings,

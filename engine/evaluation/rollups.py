@@ -75,6 +75,8 @@ class EvaluationWatermark(Base):
 
 
 FACTS, DAY_COUNTS, WATERMARK = EvaluationFact.__table__, EvaluationDayCount.__table__, EvaluationWatermark.__table__
+# Everything the refresh derives from the event log (a backup leaves them out: the next refresh rebuilds them)
+DERIVED_TABLES = ("evaluation_fact", "evaluation_day_count", "evaluation_passage", "evaluation_watermark")
 _DAY_KEY = ("party", "day", "counter", "key", "org", "district")
 
 
