@@ -71,12 +71,18 @@ def setup_command(demo):
 @click.option("--workers", default=1, show_default=True, type=int,
               help="processes; keep 1 on SQLite, more on PostgreSQL")
 @click.option("--threads", default=32, show_default=True, type=int, help="threads per worker")
-def serve_command(host, port, workers, threads):
-    """Serve the app with gunicorn (threaded workers)."""
+@click.option("--graceful-timeout", default=30, show_default=True, type=click.IntRange(0),
+              help="seconds a SIGTERM leaves requests in flight to finish")
+@click.option("--scheduler-max-sleep", default=60.0, show_default=True, type=click.FloatRange(0.5),
+              help="the embedded scheduler's longest sleep: with Redis down, timers written by other "
+                   "workers fire at most this late")
+def serve_command(host, port, workers, threads, graceful_timeout, scheduler_max_sleep):
+    """Serve the app with gunicorn (threaded workers; SIGTERM stops gracefully)."""
     from api.server import serve
 
     click.echo(f"citybpm on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    serve(host=host, port=port, workers=workers, threads=threads)
+    serve(host=host, port=port, workers=workers, threads=threads, graceful_timeout=graceful_timeout,
+          scheduler_max_sleep=scheduler_max_sleep)
 
 
 @main.command("scheduler")

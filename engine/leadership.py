@@ -103,6 +103,26 @@ class RedisLeader:
             self.fallback.release()
 
 
+# Delete the key only while it names the dead process ("host:pid:" prefix): a successor's key stays.
+_RELEASE_DEAD = ("local owner = redis.call('get', KEYS[1]) "
+                 "if owner and string.sub(owner, 1, string.len(ARGV[1])) == ARGV[1] then "
+                 "return redis.call('del', KEYS[1]) end return 0")
+
+
+def release_dead_leader(client, pid: int, hostname: str | None = None) -> bool:
+    """A supervisor (gunicorn's master) saw process ``pid`` of this host die: if it held the Redis leadership, free
+    it now, so another process leads at its next check (seconds) instead of after the key's TTL. The advisory
+    lock needs no such help: PostgreSQL drops it with the dead process's connection."""
+    try:
+        released = bool(client.eval(_RELEASE_DEAD, 1, LEADER_KEY, f"{hostname or socket.gethostname()}:{pid}:"))
+    except Exception as exc:  # noqa: BLE001 - Redis down: the key expires by itself, or nobody leads through it
+        log.info("scheduler leadership: could not release the leadership of dead process %s (%s)", pid, exc)
+        return False
+    if released:
+        log.warning("scheduler leadership: leader process %s died; its leadership is free", pid)
+    return released
+
+
 class PostgresAdvisoryLeader:
     """Holds ``pg_try_advisory_lock`` on a dedicated connection; the lock dies with the process."""
 

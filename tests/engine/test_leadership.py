@@ -19,7 +19,7 @@ from redis.retry import Retry
 import sqlalchemy as sa
 
 from engine.leadership import (ADVISORY_LOCK_ID, LEADER_KEY, AlwaysLeader, PostgresAdvisoryLeader, RedisLeader,
-                               choose_leadership)
+                               choose_leadership, release_dead_leader)
 
 DATABASE = os.environ.get("CITYBPM_TEST_DATABASE_URL", "")
 on_postgres = pytest.mark.skipif(not DATABASE.startswith("postgresql"), reason="the advisory lock needs PostgreSQL")
@@ -119,6 +119,22 @@ def test_leadership_returns_to_redis_when_it_answers_again(redis_on_socket, capl
     assert len(messages) == 2, messages
     assert messages[0].startswith("scheduler leadership: redis unreachable") and "falling back to counting" in messages[0]
     assert messages[1].startswith("scheduler leadership: redis reachable again")
+
+
+@with_redis_server
+def test_a_dead_leaders_key_is_released_and_only_the_dead_ones(redis_on_socket):
+    client = unix_redis(redis_on_socket.socket)
+    leader = RedisLeader(client)
+    assert leader.try_lead()
+    assert not release_dead_leader(client, os.getpid() + 1)  # some other process died: the key stays
+    assert client.get(LEADER_KEY).decode() == leader.token
+    assert release_dead_leader(client, os.getpid())
+    assert client.get(LEADER_KEY) is None
+    assert RedisLeader(client).try_lead()  # free at once, not after the TTL
+
+
+def test_releasing_a_dead_leader_without_redis_gives_up_quietly():
+    assert release_dead_leader(unreachable_redis(), 12345) is False
 
 
 def test_choose_leadership_falls_back_to_the_databases_own_leader():
