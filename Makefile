@@ -6,8 +6,13 @@ STAMP  := $(VENV)/.installed-stamp
 WEB_STAMP := web/node_modules/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# run-prod: loopback ports away from a system PostgreSQL (5432) and Redis (6379); WORKERS empty = nproc (at least 2)
+PG_PORT    ?= 5433
+REDIS_PORT ?= 6380
+WORKERS    ?=
+PROD_ENV = HOST=$(HOST) PORT=$(PORT) PG_PORT=$(PG_PORT) REDIS_PORT=$(REDIS_PORT) WORKERS=$(WORKERS) VENV=$(VENV)
 
-.PHONY: run test bench install web browser-deps clean
+.PHONY: run run-prod stop-prod test bench install web browser-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +41,15 @@ browser-deps:
 run: install
 	$(VENV)/bin/citybpm setup --demo
 	$(VENV)/bin/citybpm serve --host $(HOST) --port $(PORT)
+
+## run-prod: install, then PostgreSQL + Redis on loopback (data in instance/prod/), migrate, deploy, demo data
+##           unless CITYBPM_ENV=production, and gunicorn with several workers in the background (api/prod.sh)
+run-prod: install
+	$(PROD_ENV) api/prod.sh start
+
+## stop-prod: stop what run-prod started (gunicorn gracefully, then Redis and PostgreSQL); the data stays
+stop-prod:
+	$(PROD_ENV) api/prod.sh stop
 
 ## test: install and run the whole suite (SQLite by default; set CITYBPM_TEST_DATABASE_URL for PostgreSQL)
 test: install browser-deps
