@@ -48,6 +48,31 @@ def seed_demo_command():
     click.echo(f"demo data ready ({created} new users)")
 
 
+@main.command("create-admin")
+@click.option("--username", default="admin", show_default=True)
+@click.option("--display-name", default="系统管理员", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input (scripts)")
+@with_appcontext
+def create_admin_command(username, display_name, password_stdin):
+    """Create an administrator: the first login of a production installation (no demo users there)."""
+    from engine.audit import Who
+    from engine.errors import EngineError
+    from engine.user_service import ADMIN_ROLE, create_user
+
+    password = (click.get_text_stream("stdin").readline().rstrip("\n") if password_stdin
+                else click.prompt("password", hide_input=True, confirmation_prompt=True))
+    seed_roles(db.session)
+    try:
+        create_user(db.session, Who("citybpm create-admin"), username=username, display_name=display_name,
+                    password=password, roles=[ADMIN_ROLE])
+    except EngineError as exc:
+        db.session.rollback()
+        details = "; ".join(f"{field}: {message}" for field, message in getattr(exc, "field_errors", {}).items())
+        raise click.ClickException(f"{exc.message_zh}{'：' + details if details else ''}") from None
+    db.session.commit()
+    click.echo(f"administrator {username} created")
+
+
 @main.command("setup")
 @click.option("--demo/--no-demo", default=False, help="also seed demo organisations and users")
 @with_appcontext

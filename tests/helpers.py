@@ -45,3 +45,15 @@ class ApiClient:
     def complete(self, case_no: str, node_id: str, data: dict) -> list[dict]:
         task = self.task_for(case_no, node_id)
         return self.ok("POST", f"/tasks/{task['id']}/complete", json={"data": data})
+
+
+def give_back_process_state(shared_app, other_app) -> None:
+    """create_app sets process-wide hooks for the newest app: after a test's own app, hand them back to the
+    suite's shared one (the live-update commit hook, the "a timer was written" wake-up, the login limiter)."""
+    from api import auth
+    from engine import live
+    from api.scheduling import install_wakeups
+
+    live.remove_commit_hook(other_app.extensions["citybpm_live"])
+    install_wakeups(shared_app)
+    auth.limiter.init_app(shared_app)

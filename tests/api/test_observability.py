@@ -30,15 +30,14 @@ from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 from werkzeug.serving import make_server
 
-from api import auth
 from api.app import create_app
 from api.extensions import db
 from api.observability.logs import JsonFormatter, RequestIdFilter
 from api.observability.options import log_format
-from api.scheduling import install_wakeups, start_scheduler, stop_scheduler
-from engine import live
+from api.scheduling import start_scheduler, stop_scheduler
 from engine.models import Event
 from tests.api.test_closed_loop_flow import REPORT, report
+from tests.helpers import give_back_process_state
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -87,10 +86,7 @@ def separate_app(app, **overrides):
     finally:
         http.shutdown()
         thread.join(timeout=10)
-        # create_app set process-wide state for the new app: give it back to the shared one
-        live.remove_commit_hook(other.extensions["citybpm_live"])
-        install_wakeups(app)      # the "a timer was written" hook (engine.scheduler keeps one)
-        auth.limiter.init_app(app)  # the one Limiter's storage (the other app's Redis URL)
+        give_back_process_state(app, other)  # create_app set process-wide state for the new app
         with other.app_context():
             db.engine.dispose()
 
