@@ -8,6 +8,7 @@ from sqlalchemy.orm import sessionmaker
 
 from api.extensions import db
 from engine.leadership import choose_leadership
+from engine.outage import Outage
 from engine.scheduler import WAKE_CHANNEL, Scheduler, install_commit_hook
 
 log = logging.getLogger(__name__)
@@ -25,16 +26,18 @@ def redis_client(app: Flask):
 def install_wakeups(app: Flask) -> None:
     """After a commit that wrote a timer: wake this process's scheduler and, with Redis, the leader."""
     client = redis_client(app)
+    outage = Outage(log, "publishing scheduler wake-ups to Redis")
 
     def wake(due):
         scheduler = app.extensions.get("citybpm_scheduler")
         if scheduler is not None:
             scheduler.poke(due)
-        if client is not None:
+        if client is not None and outage.should_try():
             try:
                 client.publish(WAKE_CHANNEL, due.isoformat())
+                outage.worked()
             except Exception as exc:  # noqa: BLE001 - the leader's safety-net wake still comes
-                log.warning("could not publish a scheduler wake-up: %s", exc)
+                outage.failed(exc)
 
     install_commit_hook(wake)
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.access import may_act
 from engine.identity import Actor
+from engine.outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class LiveBroker:
         self._stop = threading.Event()
         self._listener: threading.Thread | None = None
         self._listening = threading.Event()
+        self.redis_outage = Outage(log, "publishing live updates to Redis")
 
     def subscribe(self, actor: Actor) -> Subscription:
         subscription = Subscription(actor)
@@ -114,12 +116,13 @@ class LiveBroker:
 
     def publish(self, notes: list[dict]) -> None:
         """Called after commit. With Redis every process (this one included) delivers from the channel."""
-        if self.redis is not None:
+        if self.redis is not None and self.redis_outage.should_try():
             try:
                 self.redis.publish(self.channel, json.dumps(notes, ensure_ascii=False))
+                self.redis_outage.worked()
                 return
             except Exception as exc:  # noqa: BLE001 - Redis down: at least this process's browsers hear it
-                log.warning("could not publish live updates to Redis: %s", exc)
+                self.redis_outage.failed(exc)
         self.deliver(notes)
 
     def deliver(self, notes: list[dict]) -> None:
