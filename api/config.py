@@ -30,6 +30,9 @@ def from_environment(environ=os.environ) -> dict:
         "CITYBPM_LOGIN_LIMIT_ACCOUNT": environ.get("CITYBPM_LOGIN_LIMIT_ACCOUNT", "5 per minute"),
         "CITYBPM_LOGIN_LIMIT_ADDRESS": environ.get("CITYBPM_LOGIN_LIMIT_ADDRESS", "60 per minute"),
         "SESSION_COOKIE_SECURE": environ.get("CITYBPM_COOKIE_SECURE", "0") == "1",
+        # a live-update stream holds a server thread: it ends after this long and the browser reconnects
+        "CITYBPM_LIVE_MAX_SECONDS": float(environ.get("CITYBPM_LIVE_MAX_SECONDS", "300")),
+        "CITYBPM_LIVE_PING_SECONDS": float(environ.get("CITYBPM_LIVE_PING_SECONDS", "15")),
     }
 
 
