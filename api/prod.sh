@@ -7,6 +7,7 @@
 #                        demo data unless CITYBPM_ENV=production); start gunicorn; wait until it answers
 #   api/prod.sh stop     SIGTERM to gunicorn (requests in flight finish), then stop Redis and PostgreSQL
 #   api/prod.sh status   what runs
+#   api/prod.sh citybpm ARGS…   a citybpm command against these servers (create-admin, backup export …)
 #
 # Settings, from the environment: HOST (127.0.0.1), PORT (5000), WORKERS (nproc, at least 2), PG_PORT (5433) and
 # REDIS_PORT (6380) — not the system services' 5432/6379 —, CITYBPM_ENV (development), VENV (.venv).
@@ -243,9 +244,16 @@ status() {
     [ -n "$PGBIN" ] && [ -f "$PGDATA/PG_VERSION" ] && pg_running && say "PostgreSQL running" || say "PostgreSQL not running"
 }
 
+citybpm_command() {
+    mkdir -p "$PROD"
+    load_secrets
+    exec "$VENV/bin/citybpm" "$@"
+}
+
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
     status) status ;;
-    *) fail "usage: api/prod.sh start|stop|status" ;;
+    citybpm) shift; citybpm_command "$@" ;;
+    *) fail "usage: api/prod.sh start|stop|status|citybpm ARGS…" ;;
 esac
