@@ -3,12 +3,19 @@
 Gateway conditions, timer expressions, DMN cells, candidate expressions and
 completion conditions are *expressions*, evaluated by simpleeval with a
 whitelist of functions. Python's ``eval``/``exec`` never sees designer text.
+
+simpleeval closes the doors to Python (dunders, imports, eval); the limits here
+close the ones to the machine. An expression may build at most ``MAX_SIZE``
+characters or items at a time, integers up to ``MAX_INT_BITS`` bits, and may
+call only the attributes listed in ``ALLOWED_ATTRIBUTES``: read-only ones that
+cannot grow a value (no ``ljust(10**9)``, no ``append`` on the case's data).
 """
 from __future__ import annotations
 
 import ast
 import datetime as _dt
 import functools
+import operator
 from typing import Any, Callable, Mapping
 
 import simpleeval
@@ -17,6 +24,9 @@ from engine import clock
 
 MAX_EXPRESSION_LENGTH = 4000
 MAX_NESTING = 40
+MAX_SIZE = 10_000        # characters or items one operation may build (a long description may still be read)
+MAX_INT_BITS = 4096      # about 1 200 digits: no amount, count or time needs more, and big products are slow
+MAX_COMPREHENSION = 1000  # items a comprehension may go through
 
 
 class ExpressionError(ValueError):
@@ -80,10 +90,120 @@ def _local_date(value: Any) -> _dt.date:
     raise ValueError(f"expected a date, a datetime or an ISO string, got {type(value).__name__}")
 
 
+def _size(value: Any) -> int:
+    """How many characters ``str(value)`` may take, counted without building it (stops past MAX_SIZE)."""
+    total, stack = 0, [value]
+    while stack and total <= MAX_SIZE:
+        item = stack.pop()
+        if isinstance(item, (str, bytes)):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            total += 2 + 2 * len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            total += 2 + 2 * len(item)
+            stack.extend(item)
+        else:
+            total += 32
+    return total
+
+
+def _too_big(what: str) -> ValueError:
+    return ValueError(f"{what} would be larger than the sandbox allows")
+
+
+def _str(value: Any = "") -> str:
+    if isinstance(value, (list, tuple, set, frozenset, dict)) and _size(value) > MAX_SIZE:
+        raise _too_big("the text")
+    return str(value)
+
+
+def _sum(values, start=0):
+    """Numbers (and durations) only: ``sum(lists, [])`` concatenates quadratically."""
+    values = list(values)
+    if any(isinstance(v, (str, bytes, list, tuple, dict, set)) for v in [start, *values]):
+        raise TypeError("sum() adds numbers only")
+    return sum(values, start)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int)
+
+
+def _sequence_weight(value: Any) -> int:
+    """A list repeated n times holds n references to the same items: count what they hold, not only how many."""
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    return _size(value)
+
+
+def _mult(a, b):
+    if _is_int(a) and _is_int(b):
+        if a.bit_length() + b.bit_length() > MAX_INT_BITS:
+            raise _too_big("the product")
+    elif hasattr(a, "__len__") and _is_int(b) or hasattr(b, "__len__") and _is_int(a):
+        sequence, times = (a, b) if hasattr(a, "__len__") else (b, a)
+        if times > 0 and _sequence_weight(sequence) * times > MAX_SIZE:
+            raise _too_big("the repeated value")
+    return a * b
+
+
+def _add(a, b):
+    if hasattr(a, "__len__") and hasattr(b, "__len__") and len(a) + len(b) > MAX_SIZE:
+        raise _too_big("the sum")
+    return a + b
+
+
+def _pow(a, b):
+    if _is_int(a) and _is_int(b) and b > 0 and abs(a) > 1 and b * a.bit_length() > MAX_INT_BITS:
+        raise _too_big("the power")
+    return a ** b
+
+
+def _mod(a, b):
+    if isinstance(a, (str, bytes)):  # "%0999999999d" % 1 is a gigabyte; str() and + say the same
+        raise TypeError("%-formatting of text is not available")
+    return a % b
+
+
+def _lshift(a, b):
+    if _is_int(a) and _is_int(b) and b > 0 and a.bit_length() + b > MAX_INT_BITS:
+        raise _too_big("the shifted number")
+    return a << b
+
+
+OPERATORS = {**simpleeval.DEFAULT_OPERATORS, ast.Mult: _mult, ast.Add: _add, ast.Pow: _pow, ast.Mod: _mod,
+             ast.LShift: _lshift, ast.RShift: operator.rshift}
+
+_READ_ONLY_NUMBER = {"real", "imag", "numerator", "denominator", "conjugate", "bit_length", "is_integer",
+                     "as_integer_ratio"}
+_READ_ONLY_TEXT = {"capitalize", "casefold", "count", "endswith", "find", "index", "isalnum", "isalpha", "isascii",
+                   "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric", "isprintable", "isspace",
+                   "istitle", "isupper", "lower", "lstrip", "partition", "removeprefix", "removesuffix", "rfind",
+                   "rindex", "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip",
+                   "swapcase", "title", "upper"}
+_MOMENT = {"year", "month", "day", "weekday", "isoweekday", "isoformat", "isocalendar", "toordinal"}
+_CLOCK = {"hour", "minute", "second", "microsecond", "tzinfo", "utcoffset"}
+_SET = {"intersection", "union", "difference", "symmetric_difference", "issubset", "issuperset", "isdisjoint"}
+# Attributes an expression may read or call, per exact type; anything else (and any other type) is refused.
+ALLOWED_ATTRIBUTES: dict[type | None, set[str]] = {
+    int: _READ_ONLY_NUMBER, float: _READ_ONLY_NUMBER, bool: _READ_ONLY_NUMBER,
+    str: _READ_ONLY_TEXT, type(None): set(),
+    dict: {"get", "keys", "values", "items"},
+    list: {"count", "index"}, tuple: {"count", "index"},
+    set: _SET, frozenset: _SET,
+    _dt.datetime: _MOMENT | _CLOCK | {"date", "time", "timestamp", "astimezone"},
+    _dt.date: _MOMENT,
+    _dt.time: _CLOCK | {"isoformat"},
+    _dt.timedelta: {"days", "seconds", "microseconds", "total_seconds"},
+}
+
+
 # The whitelist. Calendars and lookups register more through register_function().
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "int": int, "float": float, "str": str, "bool": bool, "len": len,
-    "abs": abs, "min": min, "max": max, "round": round, "sum": sum,
+    "int": int, "float": float, "str": _str, "bool": bool, "len": len,
+    "abs": abs, "min": min, "max": max, "round": round, "sum": _sum,
     "sorted": sorted, "any": any, "all": all, "list": list, "set": set,
     "now": _now, "today": _today, "datetime": _parse_datetime,
     "hours": _hours, "minutes": _minutes, "days": _days, "isoformat": _isoformat,
@@ -128,6 +248,11 @@ class _Checker(ast.NodeVisitor):
         if isinstance(node.value, str) and node.value.startswith("__"):
             raise ExpressionError(self.expression, "dunder strings are not allowed")
 
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
+        if node.format_spec is not None:  # f"{1:>999999999}" is a gigabyte
+            raise ExpressionError(self.expression, "format specifications in f-strings are not allowed")
+        self.generic_visit(node)
+
 
 def unwrap(expression: str) -> str:
     """Camunda/Flowable files write whole conditions as ``${expr}``: evaluate the inside."""
@@ -156,14 +281,24 @@ def compile_expression(expression: str) -> ast.Expr:
 
 
 class _Evaluator(simpleeval.EvalWithCompoundTypes):
-    pass
+    def _eval_joinedstr(self, node):
+        parts = [_str(self._eval(value)) for value in node.values]
+        if sum(len(part) for part in parts) > MAX_SIZE:
+            raise _too_big("the f-string")
+        return "".join(parts)
+
+    def _eval_comprehension(self, node):
+        # simpleeval's own limit is a module global (10 000); ours counts from this comprehension on
+        self._max_count = max(self._max_count, simpleeval.MAX_COMPREHENSION_LENGTH - MAX_COMPREHENSION)
+        return super()._eval_comprehension(node)
 
 
 def evaluate(expression: str, names: Mapping[str, Any] | None = None) -> Any:
     """Evaluate one expression against the given variables."""
     parsed = compile_expression(expression)
     expression = unwrap(expression)
-    evaluator = _Evaluator(functions=_FUNCTIONS, names=dict(names or {}))
+    evaluator = _Evaluator(operators=OPERATORS, functions=_FUNCTIONS, names=dict(names or {}),
+                           allowed_attrs=ALLOWED_ATTRIBUTES)
     try:
         return evaluator.eval(expression, previously_parsed=parsed)
     except simpleeval.NameNotDefined as exc:
@@ -174,6 +309,8 @@ def evaluate(expression: str, names: Mapping[str, Any] | None = None) -> Any:
         raise ExpressionError(expression, f"{type(exc).__name__}: {exc}") from None
     except RecursionError:
         raise ExpressionError(expression, "expression is nested too deeply") from None
+    except MemoryError:  # a last resort: the limits above should keep every value far smaller
+        raise ExpressionError(expression, "expression needs too much memory") from None
 
 
 def interpolate(template: str, names: Mapping[str, Any]) -> str:
