@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from urllib.parse import quote
 
-from flask import current_app, send_file
+from flask import current_app, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -12,6 +12,7 @@ from marshmallow import Schema, fields
 from api.auth import current_actor, current_principal
 from api.errors import ApiProblem
 from api.extensions import db
+from api.i18n import translate_marshmallow
 from api.visibility import cases_visible_now
 from engine import attachments
 
@@ -55,6 +56,9 @@ class Upload(MethodView):
         if not UPLOAD_PERMISSIONS & current_principal().permissions:
             raise ApiProblem(403, "forbidden", "没有上传附件的权限（需要上报或办理任务的权限）",
                              "uploading needs the permission to report problems or work on tasks")
+        if request.form:  # the upload is the one file part; anything else is a client mistake, not to be ignored
+            unknown = [{"field": name, "message": translate_marshmallow("Unknown field.")} for name in request.form]
+            raise ApiProblem(422, "validation_failed", "请求数据未通过校验", "the request data is invalid", unknown)
         upload = files["file"]
         row = attachments.store(db.session, directory(), upload.filename or "", upload.stream,
                                 current_actor().username)

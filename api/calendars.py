@@ -19,6 +19,7 @@ from api.errors import ApiProblem
 from api.extensions import db
 from api.i18n import pick
 from api.pagination import page_of
+from api.strict_fields import StrictBoolean
 from engine import clock
 from engine.calendar import CalendarConfigError, TimeUnit, format_week_windows
 from engine.calendar_store import (CalendarDay, CalendarExists, CalendarNotFound, DayNotOverridden, WorkCalendar,
@@ -68,17 +69,17 @@ class CalendarCreateSchema(Schema):
     timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(min=1, max=64))
     seasons = fields.List(fields.Nested(SeasonSchema), validate=validate.Length(min=1, max=12))
     windows = fields.Dict(**WINDOWS_FIELD)
-    holiday_years = fields.List(fields.Integer(validate=validate.Range(min=2000, max=2100)),
+    holiday_years = fields.List(fields.Integer(strict=True, validate=validate.Range(min=2000, max=2100)),
                                 load_default=list, validate=validate.Length(max=10),
                                 metadata={"description": "从 holidays 包导入这些年份的节假日与调休"})
-    is_default = fields.Boolean(load_default=False)
+    is_default = StrictBoolean(load_default=False)
 
 
 class CalendarUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     hours_per_work_day = fields.Float(validate=validate.Range(min=0, max=24, min_inclusive=False))
     timezone = fields.String(validate=validate.Length(min=1, max=64))
-    is_default = fields.Boolean(validate=validate.Equal(True),
+    is_default = StrictBoolean(validate=validate.Equal(True),
                                 metadata={"description": "设为默认日历（另一个日历随之取消默认）"})
 
 
@@ -230,7 +231,7 @@ class OneCalendar(MethodView):
         with _answering_store_errors():
             return _detail(get_calendar_row(db.session, code))
 
-    @blp.arguments(CalendarUpdateSchema)
+    @blp.arguments(CalendarUpdateSchema, required=False)  # a PATCH without a body changes nothing
     @blp.response(200, CalendarDetailSchema)
     def patch(self, body, code):
         """修改名称、每工作日工时、时区，或设为默认 / Rename, change hours per work day or zone, make default"""

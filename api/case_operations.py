@@ -134,8 +134,10 @@ class Done(MethodView):
                             Instance.case_no, Instance.status, Instance.definition_id)
                      .join(Instance, Instance.id == Event.instance_id)
                      .where(Event.type == "task.completed", Event.actor == current_actor().username))
-        pagination_parameters.item_count = db.session.scalar(
+        pagination_parameters.item_count = total = db.session.scalar(
             select(func.count()).select_from(statement.subquery()))
+        if pagination_parameters.first_item >= total:
+            return []  # past the end: also keeps absurd page numbers (an OFFSET past 2**63) from the database
         rows = db.session.execute(statement.order_by(Event.id.desc()).offset(pagination_parameters.first_item)
                                   .limit(pagination_parameters.page_size)).all()
         return [_done(row) for row in rows]

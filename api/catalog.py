@@ -16,6 +16,7 @@ from api.auth import current_actor, require_role
 from api.errors import ApiProblem
 from api.extensions import db
 from api.pagination import page_of
+from api.strict_fields import StrictBoolean
 from engine import audit, catalog
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1",
@@ -55,8 +56,8 @@ class CategoryCreateSchema(Schema):
                          metadata={"description": "大类必填；小类随所属大类 / required for majors"})
     parent_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
                                 metadata={"description": "小类所属大类编码"})
-    sort = fields.Integer(load_default=0, validate=validate.Range(min=-1_000_000, max=1_000_000))
-    is_active = fields.Boolean(load_default=True)
+    sort = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=-1_000_000, max=1_000_000))
+    is_active = StrictBoolean(load_default=True)
     filing_standard = fields.String(load_default=None, **STANDARD)
     closing_standard = fields.String(load_default=None, **STANDARD)
     handle_amount = fields.Float(load_default=None, allow_none=True)
@@ -65,8 +66,8 @@ class CategoryCreateSchema(Schema):
 
 class CategoryUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
-    sort = fields.Integer(validate=validate.Range(min=-1_000_000, max=1_000_000))
-    is_active = fields.Boolean()
+    sort = fields.Integer(strict=True, validate=validate.Range(min=-1_000_000, max=1_000_000))
+    is_active = StrictBoolean()
     filing_standard = fields.String(**STANDARD)
     closing_standard = fields.String(**STANDARD)
     handle_amount = fields.Float(allow_none=True, metadata={"description": "与 handle_unit 同时为空：恢复默认时限"})
@@ -97,13 +98,13 @@ class GridCreateSchema(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=30))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     org_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    is_active = fields.Boolean(load_default=True)
+    is_active = StrictBoolean(load_default=True)
 
 
 class GridUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     org_code = fields.String(validate=validate.Length(min=1, max=40))
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
 
 
 class GridQuerySchema(Schema):
@@ -163,7 +164,7 @@ class OneCategory(MethodView):
         """一个分类 / One category"""
         return catalog.snapshot(catalog.get_category(db.session, code))
 
-    @blp.arguments(CategoryUpdateSchema)
+    @blp.arguments(CategoryUpdateSchema, required=False)  # a PATCH without a body changes nothing
     @blp.response(200, CategorySchema)
     def patch(self, body, code):
         """修改名称、排序、启用状态、立结案标准、处置时限（编码不可改） / Change a category (not its code)"""
@@ -210,7 +211,7 @@ class OneGrid(MethodView):
         """一个单元网格 / One grid"""
         return catalog.grid_snapshot(catalog.get_grid(db.session, code))
 
-    @blp.arguments(GridUpdateSchema)
+    @blp.arguments(GridUpdateSchema, required=False)  # a PATCH without a body changes nothing
     @blp.response(200, GridSchema)
     def patch(self, body, code):
         """修改名称、所属机构、启用状态（编码不可改） / Change a grid (not its code)"""

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from api.auth import current_actor
 from api.errors import ApiProblem
 from api.extensions import db
+from api.strict_fields import StrictBoolean
 from api.visibility import cases_visible_now
 from engine import audit
 from engine.db import DISPLAY_TZ
@@ -50,8 +51,8 @@ class DocumentTypeUpdateSchema(Schema):
     number_pattern = fields.String(validate=validate.Length(min=1, max=80), metadata=PATTERN_HELP)
     fields_ = fields.List(fields.Nested(PrintedFieldSchema), data_key="fields", attribute="fields",
                           validate=validate.Length(max=60))
-    is_active = fields.Boolean()
-    sort = fields.Integer(validate=validate.Range(min=-1_000_000, max=1_000_000))
+    is_active = StrictBoolean()
+    sort = fields.Integer(strict=True, validate=validate.Range(min=-1_000_000, max=1_000_000))
 
 
 class DocumentTypeCreateSchema(DocumentTypeUpdateSchema):
@@ -61,8 +62,8 @@ class DocumentTypeCreateSchema(DocumentTypeUpdateSchema):
     number_pattern = fields.String(required=True, validate=validate.Length(min=1, max=80), metadata=PATTERN_HELP)
     fields_ = fields.List(fields.Nested(PrintedFieldSchema), data_key="fields", attribute="fields",
                           validate=validate.Length(max=60), load_default=list)
-    is_active = fields.Boolean(load_default=True)
-    sort = fields.Integer(load_default=0, validate=validate.Range(min=-1_000_000, max=1_000_000))
+    is_active = StrictBoolean(load_default=True)
+    sort = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=-1_000_000, max=1_000_000))
 
 
 class DocumentSchema(Schema):
@@ -193,7 +194,7 @@ class DocumentTypes(MethodView):
 
 @blp.route("/document-types/<string:code>")
 class OneDocumentType(MethodView):
-    @blp.arguments(DocumentTypeUpdateSchema)
+    @blp.arguments(DocumentTypeUpdateSchema, required=False)  # a PATCH without a body changes nothing
     @blp.response(200, DocumentTypeSchema)
     def patch(self, body, code):
         """修改文书类型的名称、编号格式、打印字段（新格式用于此后的编号，序号连续） / Change a document type"""

@@ -33,7 +33,8 @@ class CasesArgs(PeriodArgs):
     key = fields.String(required=True, metadata={"description": "报表行的 key：用户名、部门代码或区域代码"})
     indicator = fields.String(required=True, metadata={"description": "指标代码或计数代码（如 rework、extended）"})
     part = fields.String(load_default="numerator", validate=validate.OneOf(["numerator", "denominator"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    # bounded so that (page - 1) * page_size stays a 64-bit OFFSET; any page past the last is empty anyway
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000_000))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 

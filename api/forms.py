@@ -93,13 +93,14 @@ class ImportSchema(Schema):
     format = fields.String(required=True, validate=validate.Equal(store.EXPORT_FORMAT))
     key = fields.String(required=True, validate=validate.Regexp(store.KEY_PATTERN))
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    version = fields.Integer(load_default=None, allow_none=True)
+    version = fields.Integer(strict=True, load_default=None, allow_none=True,
+                             validate=validate.Range(min=1, max=2147483647))
     schema = fields.Dict(required=True)
 
 
 class ValidateRequestSchema(Schema):
     schema = fields.Dict(metadata={"description": "校验这个定义（设计器预览）；不给则用 version 或最新发布版"})
-    version = fields.Integer(validate=validate.Range(min=1, max=2147483647))
+    version = fields.Integer(strict=True, validate=validate.Range(min=1, max=2147483647))
     data = fields.Dict(load_default=dict)
 
 

@@ -41,4 +41,6 @@ def translate_marshmallow(message: str) -> str:
         return "取值不在允许范围内：" + message.split(":", 1)[-1].strip()
     if message.startswith("Length must be"):
         return "长度不符合要求（" + message + "）"
+    if message.startswith(("Must be greater than", "Must be less than")):
+        return "数值超出允许范围（" + message + "）"
     return message

@@ -14,6 +14,7 @@ from api.auth import current_actor
 from api.errors import ApiProblem
 from api.extensions import db
 from api.pagination import page_of
+from api.strict_fields import StrictBoolean
 from engine import audit
 from engine.enforcement import laws
 
@@ -30,12 +31,12 @@ class BandSchema(Schema):
     party_type = fields.String(required=True, validate=validate.OneOf(list(laws.PARTY_TYPES)), metadata=PARTY_HELP)
     circumstance = fields.String(required=True, validate=validate.Length(min=1, max=20),
                                  metadata={"description": "情节：轻微 / 一般 / 较重 / 严重 …"})
-    min_amount = fields.Integer(required=True, validate=AMOUNT, metadata={"description": "罚款下限（元）"})
-    max_amount = fields.Integer(required=True, validate=AMOUNT, metadata={"description": "罚款上限（元）"})
+    min_amount = fields.Integer(strict=True, required=True, validate=AMOUNT, metadata={"description": "罚款下限（元）"})
+    max_amount = fields.Integer(strict=True, required=True, validate=AMOUNT, metadata={"description": "罚款上限（元）"})
     other_penalty = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
                                   metadata={"description": "其他处罚，如 警告、没收"})
     description = fields.String(load_default=None, **TEXT)
-    sort = fields.Integer(load_default=None, validate=validate.Range(min=-1_000_000, max=1_000_000))
+    sort = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=-1_000_000, max=1_000_000))
 
 
 class CauseSchema(Schema):
@@ -65,8 +66,8 @@ class CauseUpdateSchema(Schema):
     penalty_text = fields.String(**TEXT)
     other_penalties = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
                                   validate=validate.Length(max=20))
-    is_active = fields.Boolean()
-    sort = fields.Integer(validate=validate.Range(min=-1_000_000, max=1_000_000))
+    is_active = StrictBoolean()
+    sort = fields.Integer(strict=True, validate=validate.Range(min=-1_000_000, max=1_000_000))
     bands = fields.List(fields.Nested(BandSchema), validate=validate.Length(max=50),
                         metadata={"description": "给出时整体替换该案由的裁量基准"})
 
@@ -80,8 +81,8 @@ class CauseCreateSchema(CauseUpdateSchema):
     penalty_article = fields.String(required=True, validate=validate.Length(min=1, max=100))
     other_penalties = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
                                   validate=validate.Length(max=20), load_default=list)
-    is_active = fields.Boolean(load_default=True)
-    sort = fields.Integer(load_default=0, validate=validate.Range(min=-1_000_000, max=1_000_000))
+    is_active = StrictBoolean(load_default=True)
+    sort = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=-1_000_000, max=1_000_000))
     bands = fields.List(fields.Nested(BandSchema), validate=validate.Length(max=50), load_default=list)
 
 
@@ -163,7 +164,7 @@ class OneCause(MethodView):
         """一个案由 / One cause"""
         return laws.snapshot(laws.get_cause(db.session, code))
 
-    @blp.arguments(CauseUpdateSchema)
+    @blp.arguments(CauseUpdateSchema, required=False)  # a PATCH without a body changes nothing
     @blp.response(200, CauseSchema)
     def patch(self, body, code):
         """修改案由（给出 bands 时整体替换裁量基准；编码不可改） / Change a cause (not its code)"""

@@ -52,7 +52,7 @@ class OrgCreateSchema(Schema):
     parent = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40))
     leader_username = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100))
     grids = GRIDS
-    sort = fields.Integer(load_default=0, validate=validate.Range(min=-1_000_000, max=1_000_000))
+    sort = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=-1_000_000, max=1_000_000))
 
     @validates("code")
     def _not_reserved(self, value, **_kwargs):
@@ -66,7 +66,7 @@ class OrgUpdateSchema(Schema):
     leader_username = fields.String(allow_none=True, validate=validate.Length(min=1, max=100),
                                     metadata={"description": "机构领导的用户名；null 表示清除"})
     grids = GRIDS
-    sort = fields.Integer(validate=validate.Range(min=-1_000_000, max=1_000_000))
+    sort = fields.Integer(strict=True, validate=validate.Range(min=-1_000_000, max=1_000_000))
 
 
 class MoveSchema(Schema):
@@ -182,7 +182,7 @@ class OneOrg(MethodView):
         """一个机构（停用的也可查看） / One organisation (disabled ones too)"""
         return _one(org_service.get_org(db.session, code))
 
-    @blp.arguments(OrgUpdateSchema)
+    @blp.arguments(OrgUpdateSchema, required=False)  # a PATCH without a body changes nothing
     @blp.response(200, OrgSchema)
     def patch(self, body, code):
         """改名、改类型、设置领导、所辖网格、排序（编码不可改） / Rename, kind, leader, grids, sort"""

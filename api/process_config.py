@@ -138,8 +138,8 @@ class VersionStatusSchema(Schema):
 
 
 class MigrationRequestSchema(Schema):
-    from_version = fields.Integer(required=True, validate=validate.Range(min=1, max=2147483647))
-    to_version = fields.Integer(required=True, validate=validate.Range(min=1, max=2147483647))
+    from_version = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=2147483647))
+    to_version = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=2147483647))
     case_nos = fields.List(fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=1000),
                            metadata={"description": "只评估/迁移这些案件；为空：原版本上全部运行中的案件"})
 

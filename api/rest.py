@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import http
 
+from apispec import BasePlugin
 from flask_smorest import Api
 from flask_smorest.pagination import PaginationMetadataSchema
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from api.input_guard import refuse_unstorable_input
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -33,8 +36,48 @@ class ProblemSchema(Schema):
     errors = fields.List(fields.Nested(FieldErrorSchema))
 
 
+class PublicOperations(BasePlugin):
+    """Operations anyone may call (log in, log out) need no bearer token: say so, over the document-wide default."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        from api.permissions import PUBLIC_ENDPOINTS
+
+        rule = kwargs.get("rule")
+        if rule is not None and rule.endpoint in PUBLIC_ENDPOINTS:
+            for operation in (operations or {}).values():
+                operation["security"] = []
+
+
+def range_exclusivity(self, field, ret, **kwargs) -> dict:
+    """apispec drops ``Range(min_inclusive=False)``: without it the document promises that 0 is a fine amount."""
+    out = {}
+    for validator in field.validators:
+        if isinstance(validator, validate.Range):
+            if validator.min is not None and not validator.min_inclusive and "minimum" in ret:
+                out["exclusiveMinimum"] = True
+            if validator.max is not None and not validator.max_inclusive and "maximum" in ret:
+                out["exclusiveMaximum"] = True
+    return out
+
+
 class CityApi(Api):
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app=None, *, spec_kwargs=None, config_prefix=""):
+        spec_kwargs = {**(spec_kwargs or {})}
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), PublicOperations()]
+        super().__init__(app, spec_kwargs=spec_kwargs, config_prefix=config_prefix)
+
+    def _init_spec(self, **kwargs):
+        super()._init_spec(**kwargs)
+        self.ma_plugin.converter.add_attribute_function(range_exclusivity)
+
+    def register_blueprint(self, blp, **options):
+        # A blueprint's before-request hooks run after the app's, so after authentication: anonymous callers
+        # never get their body read. Blueprints are module-level and outlive an app (tests build several).
+        if refuse_unstorable_input not in blp.before_request_funcs.get(None, ()):
+            blp.before_request(refuse_unstorable_input)
+        super().register_blueprint(blp, **options)
 
     def _register_responses(self):
         problem = {"schema": ProblemSchema}

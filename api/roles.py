@@ -50,7 +50,7 @@ class TokenRequestSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     scopes = fields.List(fields.String(), required=True, validate=validate.Length(min=1),
                          metadata={"description": "权限代码列表；[\"*\"] 表示该用户的全部权限"})
-    expires_in_days = fields.Integer(load_default=90, validate=validate.Range(min=1, max=3650))
+    expires_in_days = fields.Integer(strict=True, load_default=90, validate=validate.Range(min=1, max=3650))
 
     @validates("scopes")
     def _known(self, value, **_kwargs):

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from api.auth import current_actor
 from api.extensions import db
+from api.strict_fields import StrictBoolean
 from api.tasks import TaskSummarySchema, engine, summary
 from engine.operations import copies, handover, signing
 
@@ -54,7 +55,7 @@ class RemoveSignerSchema(Schema):
 
 class SignSchema(Schema):
     opinion = fields.String(required=True, validate=validate.Length(min=1, max=1000), metadata={"description": "签署意见"})
-    agree = fields.Boolean(load_default=True, metadata={"description": "是否同意（不同意也会记录，由办理人决定）"})
+    agree = StrictBoolean(load_default=True, metadata={"description": "是否同意（不同意也会记录，由办理人决定）"})
 
 
 class CcSchema(Schema):

@@ -46,7 +46,7 @@ class PolicySchema(Schema):
     node_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
     action = fields.String(required=True, validate=validate.OneOf(OverdueAction.ALL),
                            metadata={"description": "remind=提醒, escalate=督办, auto_complete=自动流转"})
-    max_reminders = fields.Integer(load_default=3, validate=validate.Range(min=0, max=50))
+    max_reminders = fields.Integer(strict=True, load_default=3, validate=validate.Range(min=0, max=50))
     remind_every = fields.Float(load_default=1.0, validate=validate.Range(min=0, min_inclusive=False, max=1000))
     remind_unit = fields.String(load_default="work_hours", validate=validate.OneOf(UNITS))
     escalate_to_role = fields.String(allow_none=True, load_default="leader", validate=validate.Length(max=40))

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from api.auth import PRINCIPALS, current_actor, require_role
 from api.extensions import db
 from api.pagination import page_of
+from api.strict_fields import StrictBoolean
 from engine import org_service, user_service
 from engine.audit import Who
 from engine.identity import Membership, Org, User, UserRole
@@ -27,7 +28,7 @@ PASSWORD_HELP = f"至少 {user_service.PASSWORD_MIN_LENGTH} 位，须同时包�
 class MembershipSchema(Schema):
     org = fields.String(required=True, validate=validate.Length(min=1, max=40))
     org_name = fields.String(dump_only=True)
-    is_primary = fields.Boolean(load_default=False, metadata={"description": "主机构（只能有一个；都未标记时第一个为主）"})
+    is_primary = StrictBoolean(load_default=False, metadata={"description": "主机构（只能有一个；都未标记时第一个为主）"})
 
 
 class PersonSchema(Schema):
@@ -63,7 +64,7 @@ class UserCreateSchema(Schema):
     roles = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list,
                         validate=validate.Length(max=50))
     memberships = fields.List(fields.Nested(MembershipSchema), load_default=list, validate=validate.Length(max=50))
-    is_active = fields.Boolean(load_default=True)
+    is_active = StrictBoolean(load_default=True)
 
 
 class UserUpdateSchema(Schema):
@@ -183,7 +184,7 @@ class OneUser(MethodView):
         """一个人员（含待办数） / One person, with their open-task counts"""
         return _detail(user_service.get_user(db.session, username))
 
-    @blp.arguments(UserUpdateSchema)
+    @blp.arguments(UserUpdateSchema, required=False)  # a PATCH without a body changes nothing
     @blp.response(200, PersonDetailSchema)
     def patch(self, body, username):
         """修改姓名、岗位、电话（同时作为短信号码）、邮箱 / Change name, post, phone (also the sms address), email"""

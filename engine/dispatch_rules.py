@@ -110,8 +110,32 @@ def parse_table(xml: bytes) -> dict:
 # ------------------------------------------------------------------ writing rows as DMN
 
 
+# Characters XML 1.0 cannot hold (control characters, NUL, lone surrogates): lxml refuses to write them.
+_NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _refuse_unwritable_text(table: dict) -> None:
+    """Rows come from a JSON body: a cell may hold characters no DMN file can, named here by field."""
+    errors: dict[str, tuple[str, str]] = {}
+
+    def walk(value, path: str) -> None:
+        if isinstance(value, str) and _NOT_XML_TEXT.search(value):
+            errors[path] = ("含有不能写入 DMN 文件的控制字符", "contains control characters a DMN file cannot hold")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+
+    walk(table, "")
+    if errors:
+        raise _invalid(errors)
+
+
 def render_table(table: dict) -> bytes:
     """JSON rows → DMN 1.3 XML. Ids are generated where missing, so every cell can be named in errors."""
+    _refuse_unwritable_text(table)
     def el(parent, local: str, **attributes):
         return etree.SubElement(parent, f"{{{DMN_NS}}}{local}",
                                 {k: str(v) for k, v in attributes.items() if v not in (None, "")})
