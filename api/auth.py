@@ -217,7 +217,8 @@ class SessionSchema(Schema):
 
 
 def _account_key() -> str:
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}  # a JSON array or number is refused later, not here
     return f"account:{str(body.get('username', ''))[:100]}"
 
 
