@@ -1,7 +1,11 @@
-"""A thin HTTP client for tests: real requests against the running server."""
+"""A thin HTTP client for tests: real requests against the running server; serving an app for a test."""
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import requests
+from werkzeug.serving import make_server
 
 from api.seed import DEMO_PASSWORD
 
@@ -57,3 +61,16 @@ def give_back_process_state(shared_app, other_app) -> None:
     live.remove_commit_hook(other_app.extensions["citybpm_live"])
     install_wakeups(shared_app)
     auth.limiter.init_app(shared_app)
+
+
+@contextlib.contextmanager
+def serving(application):
+    """An app behind a real HTTP server (threaded, on a free loopback port), shut down cleanly."""
+    http = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join(timeout=10)

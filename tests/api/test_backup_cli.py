@@ -4,16 +4,13 @@ equals the source table by table and carries the cases on. Damaged archives, ano
 target holding data are refused and change nothing."""
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import threading
 import zipfile
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
 from api.app import create_app
 from api.cli import main
@@ -23,7 +20,7 @@ from engine.backup.tables import unknown_tables
 from tests.api.test_attachments import PNG, upload
 from tests.api.test_closed_loop_flow import file_and_dispatch, handle_and_feed_back, report
 from tests.conftest import TEST_DATABASE_URL
-from tests.helpers import ApiClient
+from tests.helpers import ApiClient, serving
 
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
 
@@ -77,19 +74,6 @@ def _drop_postgres_database(url: str) -> None:
     with engine.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)'))
     engine.dispose()
-
-
-@contextlib.contextmanager
-def serving(application):
-    """The app behind a real HTTP server on a free loopback port."""
-    http = make_server("127.0.0.1", 0, application, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}"
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
 
 
 # --- the commands -----------------------------------------------------------------------------------------

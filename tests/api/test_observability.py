@@ -19,7 +19,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -28,7 +27,6 @@ import pytest
 import requests
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
-from werkzeug.serving import make_server
 
 from api.app import create_app
 from api.extensions import db
@@ -37,7 +35,7 @@ from api.observability.options import log_format
 from api.scheduling import start_scheduler, stop_scheduler
 from engine.models import Event
 from tests.api.test_closed_loop_flow import REPORT, report
-from tests.helpers import give_back_process_state
+from tests.helpers import give_back_process_state, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -78,14 +76,10 @@ def separate_app(app, **overrides):
     """Another app on the shared database, behind its own HTTP server; disposed afterwards."""
     other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "CITYBPM_ENV": "test",
                         "TESTING": True, **overrides})
-    http = make_server("127.0.0.1", 0, other, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{http.server_port}"
+        with serving(other) as base_url:
+            yield base_url
     finally:
-        http.shutdown()
-        thread.join(timeout=10)
         give_back_process_state(app, other)  # create_app set process-wide state for the new app
         with other.app_context():
             db.engine.dispose()
