@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 from flask import current_app
@@ -59,7 +60,7 @@ def create_admin_command(username, display_name, password_stdin):
     from engine.errors import EngineError
     from engine.user_service import ADMIN_ROLE, create_user
 
-    password = (click.get_text_stream("stdin").readline().rstrip("\n") if password_stdin
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
                 else click.prompt("password", hide_input=True, confirmation_prompt=True))
     seed_roles(db.session)
     try:
