@@ -79,3 +79,17 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def add_counts(conn, table, key: tuple[str, ...], rows: list[dict]) -> None:
+    """INSERT rows of counts; where a row's ``key`` exists already, add its other columns to the stored ones
+    (INSERT … ON CONFLICT DO UPDATE, on PostgreSQL and SQLite alike)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table)
+    counts = [name for name in rows[0] if name not in key]
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={name: table.c[name] + statement.excluded[name] for name in counts})
+    conn.execute(statement, rows)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.calendar import TimeUnit
-from engine.db import Base
+from engine.db import Base, add_counts
 
 UNKNOWN_HOURS = -1  # the task's creation is not in the log (a history imported without it)
 
@@ -82,16 +82,8 @@ class PassageCounter:
 
 
 def _add(conn: Connection, tally: dict) -> None:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(PASSAGES)
-    statement = statement.on_conflict_do_update(index_elements=list(_KEY), set_={
-        "passed": PASSAGES.c.passed + statement.excluded.passed,
-        "overdue": PASSAGES.c.overdue + statement.excluded.overdue})
-    conn.execute(statement, [dict(zip(_KEY, key), passed=passed, overdue=late)
-                             for key, (passed, late) in tally.items()])
+    add_counts(conn, PASSAGES, _KEY, [dict(zip(_KEY, key), passed=passed, overdue=late)
+                                      for key, (passed, late) in tally.items()])
 
 
 def _aware(value) -> _dt.datetime:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.clock import DEFAULT_TZ
-from engine.db import Base
+from engine.db import Base, add_counts
 from engine.evaluation.passages import PassageCounter
 
 BATCH = 5000
@@ -155,14 +155,7 @@ def _count_days(conn: Connection, facts: list[dict]) -> None:
     """Add the batch's facts to the day counts: one upsert per (party, day, counter, key, org, district)."""
     tally = Counter((f["party"], f["day"], f["counter"], f["key"], f["org"] or "", f["district"] or "")
                     for f in facts)
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(DAY_COUNTS)
-    statement = statement.on_conflict_do_update(index_elements=list(_DAY_KEY),
-                                                set_={"n": DAY_COUNTS.c.n + statement.excluded.n})
-    conn.execute(statement, [dict(zip(_DAY_KEY, key), n=n) for key, n in tally.items()])
+    add_counts(conn, DAY_COUNTS, _DAY_KEY, [dict(zip(_DAY_KEY, key), n=n) for key, n in tally.items()])
 
 
 def _lock_watermark(conn: Connection) -> tuple[int, set[int]]:
