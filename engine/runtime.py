@@ -35,6 +35,7 @@ from engine.models import Definition, Instance, Task
 from engine.operations import countersign, going_back, signing
 from engine.operations.allowed import check_allowed, node_spec
 from engine.parser import node_config
+from engine.prepared import Prepared
 from engine.calendar import Calendar
 from engine.calendar_functions import current_calendar, using_calendar
 from engine.deadlines import DEFAULT_WARN_SHARE, DeadlinePlanner
@@ -102,7 +103,7 @@ class _OpenTask:
 
 # Built once (see engine.projection): the open task, its candidates and its case in one statement.
 _SIGNERS = TASKS.alias("signer")
-_OPEN_TASK_WITH_CASE = (
+_OPEN_TASK_WITH_CASE = Prepared(
     select(TASKS.c.id, TASKS.c.node_id, TASKS.c.stage, TASKS.c.assignee, TASKS.c.form_key, TASKS.c.form_version,
            TASKS.c.status.label("task_status"), TASKS.c.kind.label("task_kind"), TASKS.c.delegation, TASKS.c.due_at,
            exists().where(_SIGNERS.c.parent_id == TASKS.c.id, _SIGNERS.c.sign_position == "after")
@@ -430,7 +431,7 @@ class Engine:
         session.info[NEXT_DUE_KEY] = due if earliest is None else min(earliest, due)
 
     def _open_task(self, conn, task_id: str, actor: Actor, *, check_access: bool = True) -> _OpenTask:
-        rows = conn.execute(_OPEN_TASK_WITH_CASE, {"task_id": task_id}).all()
+        rows = _OPEN_TASK_WITH_CASE.all(conn, {"task_id": task_id})
         candidates = frozenset((r.kind, r.value) for r in rows if r.kind is not None)
         if not rows or (check_access and not may_act(rows[0].assignee, candidates, actor)):
             self._deny(conn, task_id, rows[0].assignee if rows else None, candidates, actor, exists_=bool(rows))

@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.util.task import TaskState
 
 from engine.db import Base
+from engine.prepared import Prepared
 
 
 class TimerKind:
@@ -56,6 +57,11 @@ class Timer(Base):
 
 TIMERS = Timer.__table__
 _INSERT = insert(TIMERS)
+# run by most commands (engine.prepared): a new task's deadlines, a case's timers going with its end or a new clock
+_INSERT_PREPARED = Prepared(_INSERT)
+_DROP_CASE = Prepared(delete(TIMERS).where(TIMERS.c.instance_id == bindparam("case_id")))
+_DROP_CASE_KIND = Prepared(delete(TIMERS).where(TIMERS.c.instance_id == bindparam("case_id"),
+                                                TIMERS.c.kind == bindparam("kind")))
 _DELETE_FOR_TASKS = delete(TIMERS).where(TIMERS.c.task_id.in_(bindparam("task_ids", expanding=True)))
 _NEXT_DUE = select(func.min(TIMERS.c.due_at))
 
@@ -98,9 +104,8 @@ def sync_bpmn_timers(conn: Connection, case_id: int, before: dict[str, _dt.datet
 
 def add_timers(conn: Connection, rows: list[dict]) -> None:
     if rows:
-        conn.execute(_INSERT, [dict(dict(definition_id=None, data={}, instance_id=None, task_id=None,
-                                         deadline_task_id=None), **row)
-                               for row in rows])
+        _INSERT_PREPARED.executemany(conn, [dict(dict(definition_id=None, data={}, instance_id=None, task_id=None,
+                                                      deadline_task_id=None), **row) for row in rows])
 
 
 def drop_task_timers(conn: Connection, task_ids: list[str]) -> None:
@@ -109,10 +114,10 @@ def drop_task_timers(conn: Connection, task_ids: list[str]) -> None:
 
 
 def drop_case_timers(conn: Connection, case_id: int, kinds: tuple[str, ...] | None = None) -> None:
-    statement = delete(TIMERS).where(TIMERS.c.instance_id == case_id)
     if kinds:
-        statement = statement.where(TIMERS.c.kind.in_(kinds))
-    conn.execute(statement)
+        _DROP_CASE_KIND.executemany(conn, [{"case_id": case_id, "kind": kind} for kind in kinds])
+    else:
+        _DROP_CASE.execute(conn, {"case_id": case_id})
 
 
 def next_due(conn: Connection) -> _dt.datetime | None:
