@@ -51,8 +51,20 @@ def _items(values):
     return values.items(multi=True) if hasattr(values, "getlist") else values.items()
 
 
+# What the walk below can find, as it shows in the raw bytes: a \u0000 or \uD800–\uDFFF escape, a NUL byte, a
+# surrogate written straight in UTF-8 (json.loads lets it through), NaN and Infinity, numbers past float range (an
+# exponent of three digits, 300 digits in a row), and more brackets than the depth limit. A body with none of
+# them (nearly every body) is not parsed a second time.
+_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\x00|\xed[\xa0-\xbf]|NaN|Infinity|[eE][+-]?\d{3}|\d{300}")
+
+
+def _plainly_fine(raw: bytes) -> bool:
+    return (raw.lstrip()[:1] == b"{" and raw.count(b"{") + raw.count(b"[") <= MAX_JSON_DEPTH
+            and _SUSPECT.search(raw) is None)
+
+
 def _bad_json_fields(raw: bytes) -> list[str]:
-    if not raw:
+    if not raw or _plainly_fine(raw):
         return []
     try:
         document = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)

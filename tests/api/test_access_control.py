@@ -102,6 +102,16 @@ def test_failed_logins_are_rate_limited_per_account(api, app, monkeypatch):
     assert anonymous.post("/auth/login", json={"username": "zbz", "password": "citybpm123"}).status_code == 200
 
 
+def test_logins_are_rate_limited_per_address(api, app, monkeypatch):
+    monkeypatch.setitem(app.config, "CITYBPM_LOGIN_LIMIT_ADDRESS", "2 per minute")
+    anonymous = api()
+    for username in ("zbz", "sly"):
+        assert anonymous.post("/auth/login", json={"username": username, "password": "citybpm123"}).status_code == 200
+    blocked = anonymous.post("/auth/login", json={"username": "pqy", "password": "citybpm123"})
+    assert blocked.status_code == 429  # a third account from the same address
+    assert anonymous.get("/openapi.json").status_code == 200  # routes without limits are not counted or blocked
+
+
 def test_web_session_cookie_needs_csrf_for_changes(server):
     browser = requests.Session()
     base = f"{server}/api/v1"

@@ -63,6 +63,19 @@ def test_numbers_json_cannot_carry_are_refused(api, number):
     assert policies(api) == before
 
 
+def test_what_the_raw_bytes_hide_is_found_too(api):
+    """A surrogate written straight in UTF-8, an upper-case escape and a float without an exponent past its range."""
+    admin = api("admin")
+    for text in ("a\ud800b", "a\\uDBFFb"):
+        response = raw_json(admin, "POST", "/deadline-policies", '{"process_key": "%s", "node_id": "x"}' % text)
+        assert problem(response, 422)["errors"][0]["field"] == "process_key"
+    huge = "9" * 400 + ".0"
+    response = raw_json(admin, "POST", "/deadline-policies",
+                        '{"process_key": "closed_loop", "node_id": "accept", "action": "auto_complete", '
+                        '"auto_complete_data": {"x": %s}}' % huge)
+    assert problem(response, 422)["errors"][0]["message"] == f"JSON 中不能有 {huge}"
+
+
 def test_json_nested_100_000_deep_is_a_400_not_a_crash(api):
     deep = '{"process_key": "closed_loop", "variables": {"x": ' + "[" * 100_000 + "]" * 100_000 + "}}"
     assert problem(raw_json(api("admin"), "POST", "/cases", deep), 400)["code"] == "json_too_deep"
