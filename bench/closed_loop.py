@@ -9,7 +9,7 @@
     (plain http.client, so the client library's own cost is not counted as the server's).
 
 Also: a case that returns to the same task 200 times (the 返工 loop) through the
-engine, comparing the cost of the last steps with the 10th.
+engine; its next rounds and those of a case at its 10th return are timed alternately, and their medians compared.
 
 Last lines, one figure each: engine_vs_raw, http_ms_per_case (the median of the cases, each timed on its own:
 on a shared machine a neighbour's burst lands on a few cases, and the mean is printed beside it),
@@ -104,34 +104,37 @@ def prepare_database(url: str):
     return app
 
 
-def engine_case(engine, maker, actors, steps=STEPS, rework_rounds: int = 0, timings: list | None = None):
-    """One case through the engine, each command its own committed transaction."""
-    with maker() as session:
-        result = engine.start_case(session, "closed_loop", REPORT, actors["jdy"])
-        session.commit()
-    open_tasks = result.open_tasks
+class EngineCase:
+    """One case driven through the engine, each command its own committed transaction."""
 
-    def complete(node, data, user):
-        nonlocal open_tasks
-        task_id = next(t["id"] for t in open_tasks if t["node_id"] == node)
+    def __init__(self, engine, maker, actors):
+        self.engine, self.maker, self.actors = engine, maker, actors
         with maker() as session:
-            started = time.perf_counter()
-            open_tasks = engine.complete_task(session, task_id, data, actors[user]).open_tasks
+            self.open_tasks = engine.start_case(session, "closed_loop", REPORT, actors["jdy"]).open_tasks
             session.commit()
-            if timings is not None:
-                timings.append(time.perf_counter() - started)
 
-    for node, data, user in steps[:5]:
-        complete(node, data, user)
-    for _ in range(rework_rounds):
-        complete("check", REWORK[2][1], "jdy")
-        for node, data in REWORK[:2]:
-            complete(node, data, "sw")
-    for node, data, user in steps[5:]:
-        complete(node, data, user)
+    def complete(self, node, data, user) -> float:
+        """Complete the open task at ``node``; returns the seconds the command took."""
+        task_id = next(t["id"] for t in self.open_tasks if t["node_id"] == node)
+        with self.maker() as session:
+            started = time.perf_counter()
+            self.open_tasks = self.engine.complete_task(session, task_id, data, self.actors[user]).open_tasks
+            session.commit()
+            return time.perf_counter() - started
+
+    def rework_round(self) -> float:
+        """核查 fails, the department handles and feeds back again: back at 核查. Seconds for the three steps."""
+        return (self.complete("check", REWORK[2][1], "jdy")
+                + sum(self.complete(node, data, "sw") for node, data in REWORK[:2]))
 
 
-def bench_engine(app, cases: int) -> float:
+def engine_case(engine, maker, actors, steps=STEPS):
+    case = EngineCase(engine, maker, actors)
+    for node, data, user in steps:
+        case.complete(node, data, user)
+
+
+def engine_parts(app):
     from sqlalchemy import select
     from sqlalchemy.orm import sessionmaker
 
@@ -141,8 +144,11 @@ def bench_engine(app, cases: int) -> float:
     with app.app_context():
         bind = db.engine
         actors = {u.username: u.actor() for u in db.session.scalars(select(User))}
-    engine = app.extensions["citybpm_engine"]
-    maker = sessionmaker(bind=bind, expire_on_commit=False)
+    return app.extensions["citybpm_engine"], sessionmaker(bind=bind, expire_on_commit=False), actors
+
+
+def bench_engine(app, cases: int) -> float:
+    engine, maker, actors = engine_parts(app)
     engine_case(engine, maker, actors)  # warm-up: parses and caches the spec
     started = time.perf_counter()
     for _ in range(cases):
@@ -150,25 +156,29 @@ def bench_engine(app, cases: int) -> float:
     return (time.perf_counter() - started) / cases
 
 
-def bench_rework_loop(app, rounds: int) -> tuple[float, list[float]]:
-    """Time each 'handle' completion of a case that goes round the rework loop ``rounds`` times."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import sessionmaker
+def bench_rework_loop(app, rounds: int, samples: int = 15) -> tuple[float, list[float]]:
+    """A case that went round the rework loop ``rounds`` times against one that went round 10 times: rounds on the
+    two alternate, so both are timed in the same moments of a shared machine whose speed drifts.
 
-    from api.extensions import db
-    from engine.identity import User
+    Returns (late / early, the time of each round of the long case on its way)."""
+    engine, maker, actors = engine_parts(app)
 
-    with app.app_context():
-        bind = db.engine
-        actors = {u.username: u.actor() for u in db.session.scalars(select(User))}
-    maker = sessionmaker(bind=bind, expire_on_commit=False)
-    timings: list[float] = []
-    engine_case(app.extensions["citybpm_engine"], maker, actors, rework_rounds=rounds, timings=timings)
-    # every round is three steps (check, handle, feedback): step k of the loop is round k
-    per_round = [sum(timings[5 + 3 * i: 8 + 3 * i]) for i in range(rounds)]
-    early = statistics.median(per_round[5:15])        # around the 10th return
-    late = statistics.median(per_round[-10:])          # the last returns (≈ 200th)
-    return late / early, per_round
+    def at_check():
+        case = EngineCase(engine, maker, actors)
+        for node, data, user in STEPS[:5]:
+            case.complete(node, data, user)
+        return case
+
+    long_case, short_case = at_check(), at_check()
+    per_round = [long_case.rework_round() for _ in range(rounds - 1)]
+    for _ in range(9):
+        short_case.rework_round()
+    early, late = [], []
+    for _ in range(samples):  # rounds 10…, and rounds·…
+        early.append(short_case.rework_round())
+        late.append(long_case.rework_round())
+    per_round.append(late[0])
+    return statistics.median(late) / statistics.median(early), per_round
 
 
 # ---------------------------------------------------------------- (c) real HTTP
@@ -255,8 +265,9 @@ def main() -> None:
     print(f"(b) citybpm engine + SQLite, in-process: {engine * 1000:8.2f} ms per case")
     print(f"(c) citybpm over real HTTP             : {http * 1000:8.2f} ms per case, median "
           f"(mean {http_mean * 1000:.2f}; start + 7 completions)")
-    print(f"    HTTP vs raw: {http / raw:.2f}x;  rework loop: round 10 {per_round[9] * 1000:.2f} ms, "
-          f"round {len(per_round)} {per_round[-1] * 1000:.2f} ms")
+    print(f"    HTTP vs raw: {http / raw:.2f}x;  rework loop (3 steps a round): round 10 "
+          f"{per_round[9] * 1000:.2f} ms, round {len(per_round)} {per_round[-1] * 1000:.2f} ms on the way; "
+          f"rounds timed alternately on a 10-round and a {len(per_round)}-round case: {ratio_loop:.2f}x")
     print(f"engine_vs_raw: {engine / raw:.2f}")
     print(f"http_ms_per_case: {http * 1000:.1f}")
     print(f"step200_vs_step10: {ratio_loop:.2f}")
