@@ -8,12 +8,13 @@ from __future__ import annotations
 from flask import Flask
 
 from api.observability import health, metrics, request_log, scrape
-from api.observability.logs import use_json_logs
+from api.observability.logs import quiet_chatty_libraries, use_json_logs
 from api.observability.options import log_format
 
 
 def init_app(app: Flask) -> None:
     json_logs = log_format(app.config) == "json"
+    quiet_chatty_libraries()
     if json_logs:
         use_json_logs()
     # in JSON mode the access line is ours (with the request id); gunicorn's is switched off (api/server.py)

@@ -30,7 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
 from api.extensions import db
-from api.observability.logs import JsonFormatter, RequestIdFilter
+from api.observability.logs import QUIET_LOGGERS, JsonFormatter, RequestIdFilter
 from api.observability.options import log_format
 from api.scheduling import start_scheduler, stop_scheduler
 from engine.models import Event
@@ -271,6 +271,28 @@ def test_log_format_is_json_in_production_and_text_in_development():
 
 
 # ----------------------------------------------------------------------------- /metrics
+
+def test_spiffworkflow_and_apscheduler_stay_below_warning_in_text_logs_too(app):
+    """`citybpm serve` logs at INFO. There, SpiffWorkflow wrote about a hundred lines per closed-loop case (with the
+    tasks' data), a tenth of the server's time per case."""
+    saved = {name: logging.getLogger(name).level for name in ("", *QUIET_LOGGERS)}
+    logging.getLogger().setLevel(logging.INFO)  # as the CLI's basicConfig sets it
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    try:
+        assert logging.getLogger("spiff.task").isEnabledFor(logging.INFO)
+        other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "CITYBPM_ENV": "test",
+                            "TESTING": True, "CITYBPM_LOG_FORMAT": "text"})
+        give_back_process_state(app, other)
+        with other.app_context():
+            db.engine.dispose()
+        for name in ("spiff.task", "spiff.workflow", "apscheduler.scheduler"):
+            assert not logging.getLogger(name).isEnabledFor(logging.INFO), name
+            assert logging.getLogger(name).isEnabledFor(logging.WARNING), name
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
 
 def test_metrics_need_a_monitoring_token(server, api):
     bare = requests.get(f"{server}/metrics")
