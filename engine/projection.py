@@ -1,6 +1,7 @@
 """Writing what a command did: the state, the open-task projection and the event log.
 
-Everything here is SQLAlchemy Core on the session's connection: a command
+Everything here runs on the session's connection, in SQLAlchemy Core or, for the
+statements of every command, straight on its cursor (engine.prepared): a command
 writes a handful of rows, and ORM bookkeeping would cost more than the SQL.
 """
 from __future__ import annotations
@@ -205,7 +206,7 @@ def deadline_timers(row: dict) -> list[dict]:
 def write_versioned(conn: Connection, case: CaseRef, changes: dict) -> None:
     """UPDATE … WHERE version = N SET version = N+1: the optimistic lock, in one statement."""
     matched = _UPDATE_RUNNING.execute(conn, {**changes, "version": case.version + 1,
-                                             "case_id": case.id, "expected_version": case.version}).rowcount
+                                            "case_id": case.id, "expected_version": case.version}).rowcount
     if matched != 1:
         raise StaleDataError(f"case {case.case_no} changed since version {case.version}")
     case.version += 1

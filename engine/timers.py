@@ -56,9 +56,8 @@ class Timer(Base):
 
 
 TIMERS = Timer.__table__
-_INSERT = insert(TIMERS)
 # run by most commands (engine.prepared): a new task's deadlines, a case's timers going with its end or a new clock
-_INSERT_PREPARED = Prepared(_INSERT)
+_INSERT = Prepared(insert(TIMERS))
 _DROP_CASE = Prepared(delete(TIMERS).where(TIMERS.c.instance_id == bindparam("case_id")))
 _DROP_CASE_KIND = Prepared(delete(TIMERS).where(TIMERS.c.instance_id == bindparam("case_id"),
                                                 TIMERS.c.kind == bindparam("kind")))
@@ -99,13 +98,13 @@ def sync_bpmn_timers(conn: Connection, case_id: int, before: dict[str, _dt.datet
     new = [dict(kind=TimerKind.BPMN, due_at=due, instance_id=case_id, task_id=task_id, definition_id=None, data={},
                 deadline_task_id=None) for task_id, due in after.items() if before.get(task_id) != due]
     if new:
-        conn.execute(_INSERT, new)
+        _INSERT.executemany(conn, new)
 
 
 def add_timers(conn: Connection, rows: list[dict]) -> None:
     if rows:
-        _INSERT_PREPARED.executemany(conn, [dict(dict(definition_id=None, data={}, instance_id=None, task_id=None,
-                                                      deadline_task_id=None), **row) for row in rows])
+        _INSERT.executemany(conn, [dict(dict(definition_id=None, data={}, instance_id=None, task_id=None,
+                                             deadline_task_id=None), **row) for row in rows])
 
 
 def drop_task_timers(conn: Connection, task_ids: list[str]) -> None:
