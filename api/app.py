@@ -15,7 +15,7 @@ from api.extensions import db, migrate, rest
 from api.scheduling import install_wakeups
 from engine import clock, settings_store
 from engine.calendar_functions import default_calendar_for
-from engine.db import configure_sqlite
+from engine.db import configure_engine
 from engine.runtime import Engine, EngineSettings
 from forms.service import FormService
 
@@ -59,7 +59,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     observability.init_app(app)  # /healthz, /readyz, /metrics; JSON logs and X-Request-Id
 
     with app.app_context():
-        configure_sqlite(db.engine)
+        configure_engine(db.engine)
     # environment values are the deployment's defaults; admins change them live at /api/v1/settings
     settings_store.use_defaults(case_number_prefix=app.config["CITYBPM_CASE_PREFIX"],
                                 case_number_pattern=app.config["CITYBPM_CASE_NUMBER_PATTERN"],
