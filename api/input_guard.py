@@ -8,6 +8,8 @@
   does (the login rate limit's account key) may rely on that.
 - Deep nesting: ``json.loads`` recurses, so ``[[[[…]]]]`` 100 000 levels deep was a RecursionError; no citybpm body
   needs more than a few levels (form data, dispatch tables), so anything past ``MAX_JSON_DEPTH`` is refused.
+- A streamed (chunked) body past ``MAX_CONTENT_LENGTH``: with no Content-Length to refuse up front, werkzeug stops
+  reading at the limit and hands over the start, which read as broken JSON (a 400); it is a 413 like any other.
 
 Checked: path parameters, the query string, form fields, uploaded file names and JSON bodies. Runs as a
 before-request hook of every API blueprint (see api.rest.CityApi), i.e. after authentication.
@@ -20,6 +22,7 @@ import re
 
 from flask import request
 from webargs.flaskparser import is_json_request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import ApiProblem
 from api.i18n import pick, translate_marshmallow
@@ -31,6 +34,7 @@ _MESSAGE = ("含有无法保存的字符（NUL 或不成对的 UTF-16 代理项�
 
 
 def refuse_unstorable_input() -> None:
+    refuse_overlong_stream()
     bad: list[str] = []
     for values in (request.view_args or {}, request.args, request.form):
         for name, value in _items(values):
@@ -45,6 +49,12 @@ def refuse_unstorable_input() -> None:
         message = pick(*_MESSAGE)
         raise ApiProblem(422, "validation_failed", "请求数据未通过校验", "the request data is invalid",
                          [{"field": name or None, "message": message} for name in dict.fromkeys(bad)])
+
+
+def refuse_overlong_stream() -> None:
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge()  # the body reached the limit: the rest was never read
 
 
 def _items(values):

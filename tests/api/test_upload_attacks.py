@@ -167,6 +167,22 @@ def test_a_100_mb_body_without_a_length_is_cut_off_at_the_limit(api, door):
     assert problem(response, 413)["code"] == "too_large"
 
 
+def test_a_json_body_without_a_length_past_the_limit_is_413_not_broken_json(api, app):
+    """The start werkzeug reads before the limit is not the body: it used to fail as invalid JSON (400)."""
+    limit = app.config["MAX_CONTENT_LENGTH"]
+
+    def chunks():
+        yield b'{"variables": {"address": "'
+        for _ in range(limit // (1024 * 1024) + 2):
+            yield b"a" * (1024 * 1024)
+        yield b'"}}'
+
+    before = api("jdy").get("/cases").json()
+    response = api("jdy").post("/cases", data=chunks(), headers={"Content-Type": "application/json"})
+    assert problem(response, 413)["code"] == "too_large"
+    assert api("jdy").get("/cases").json() == before
+
+
 @pytest.mark.parametrize("path", ["/definitions", "/definitions/validate"])
 def test_a_100_mb_multipart_upload_is_refused_by_its_size(api, path):
     body, headers = multipart("files", "p.bpmn", HUNDRED_MB)
