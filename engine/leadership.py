@@ -3,7 +3,8 @@
 With Redis (``CITYBPM_REDIS_URL``) the leader holds a key with a TTL and renews
 it; when it dies the key expires and another process takes over within the
 TTL. Without Redis, on PostgreSQL a session-level advisory lock does the same
-job; on SQLite (one process) the single process leads. While a configured Redis
+job; on SQLite (the processes of one host) an exclusive lock on a file next to
+the database does it, and an in-memory database's single process leads. While a configured Redis
 is unreachable, leadership falls back to that database leader and returns to
 Redis when it answers again (each change logged once). Firing stays safe even if
 two processes believed they led for a moment (the hand-over back to Redis, or a
@@ -12,6 +13,7 @@ only one of them can win.
 """
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import socket
@@ -35,6 +37,42 @@ class AlwaysLeader:
 
     def release(self) -> None:
         pass
+
+
+class FileLockLeader:
+    """SQLite: the workers of one host share the database file. An exclusive ``flock`` on a file next to it
+    picks one leader; the kernel drops the lock when its holder dies, and another worker takes it at its next
+    check. (Before, every worker led: timers still fired once, but each reported itself leader.)"""
+
+    name = "sqlite-file-lock"
+
+    def __init__(self, path: str):
+        self.path = path
+        self._fd: int | None = None
+        self._lock = threading.Lock()
+
+    def try_lead(self) -> bool:
+        with self._lock:
+            if self._fd is not None:
+                return True
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                log.warning("scheduler leadership: cannot open %s (%s)", self.path, exc)
+                return False
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)  # another process leads
+                return False
+            self._fd = fd
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)  # closing the only descriptor drops the lock
+                self._fd = None
 
 
 class RedisLeader:
@@ -170,13 +208,23 @@ class PostgresAdvisoryLeader:
             self._conn = None
 
 
+def database_leader(engine: SqlEngine):
+    """The leader the database itself can choose: an advisory lock on PostgreSQL, a file lock next to a SQLite
+    file; an in-memory SQLite database lives in one process, which leads."""
+    if engine.dialect.name == "postgresql":
+        return PostgresAdvisoryLeader(engine)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
+        return FileLockLeader(f"{database}.scheduler-lock")
+    return AlwaysLeader()
+
+
 def choose_leadership(redis_url: str | None, engine: SqlEngine):
-    """Redis when configured, with the database's own leader as the fallback during a Redis outage. On
-    SQLite that fallback lets every process lead: the DELETE that claims a timer still fires it once."""
-    database_leader = PostgresAdvisoryLeader(engine) if engine.dialect.name == "postgresql" else AlwaysLeader()
+    """Redis when configured, with the database's own leader as the fallback during a Redis outage."""
+    fallback = database_leader(engine)
     if redis_url:
         import redis
 
         client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-        return RedisLeader(client, fallback=database_leader)
-    return database_leader
+        return RedisLeader(client, fallback=fallback)
+    return fallback

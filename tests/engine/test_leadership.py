@@ -10,6 +10,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
@@ -18,8 +19,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 import sqlalchemy as sa
 
-from engine.leadership import (ADVISORY_LOCK_ID, LEADER_KEY, AlwaysLeader, PostgresAdvisoryLeader, RedisLeader,
-                               choose_leadership, release_dead_leader)
+from engine.leadership import (ADVISORY_LOCK_ID, LEADER_KEY, AlwaysLeader, FileLockLeader, PostgresAdvisoryLeader,
+                               RedisLeader, choose_leadership, release_dead_leader)
 
 DATABASE = os.environ.get("CITYBPM_TEST_DATABASE_URL", "")
 on_postgres = pytest.mark.skipif(not DATABASE.startswith("postgresql"), reason="the advisory lock needs PostgreSQL")
@@ -137,11 +138,46 @@ def test_releasing_a_dead_leader_without_redis_gives_up_quietly():
     assert release_dead_leader(unreachable_redis(), 12345) is False
 
 
-def test_choose_leadership_falls_back_to_the_databases_own_leader():
-    sqlite = sa.create_engine("sqlite://")
-    chosen = choose_leadership(NOBODY_LISTENS, sqlite)
-    assert isinstance(chosen, RedisLeader) and isinstance(chosen.fallback, AlwaysLeader)
-    assert isinstance(choose_leadership(None, sqlite), AlwaysLeader)
+def test_choose_leadership_falls_back_to_the_databases_own_leader(tmp_path):
+    sqlite_file = sa.create_engine(f"sqlite:///{tmp_path / 'city.sqlite3'}")
+    chosen = choose_leadership(NOBODY_LISTENS, sqlite_file)
+    assert isinstance(chosen, RedisLeader) and isinstance(chosen.fallback, FileLockLeader)
+    assert chosen.fallback.path == f"{tmp_path / 'city.sqlite3'}.scheduler-lock"
+    assert isinstance(choose_leadership(None, sqlite_file), FileLockLeader)
+    assert isinstance(choose_leadership(None, sa.create_engine("sqlite://")), AlwaysLeader)  # one process only
+
+
+# ------------------------------------------------------------------------------- SQLite: a file lock
+
+
+def test_of_two_workers_on_one_sqlite_file_exactly_one_leads_until_it_lets_go(tmp_path):
+    lock = str(tmp_path / "city.sqlite3.scheduler-lock")
+    first, second = FileLockLeader(lock), FileLockLeader(lock)  # each its own open file, as two processes
+    assert [first.try_lead(), second.try_lead()] == [True, False]
+    assert [first.try_lead(), second.try_lead()] == [True, False]  # renewals keep it
+    first.release()
+    assert second.try_lead() and not first.try_lead()
+    second.release()
+
+
+def test_a_killed_sqlite_leader_process_leaves_its_leadership_free(tmp_path):
+    lock = str(tmp_path / "city.sqlite3.scheduler-lock")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from engine.leadership import FileLockLeader; "
+                               f"assert FileLockLeader({lock!r}).try_lead(); print('leading', flush=True); "
+                               "time.sleep(600)"],
+        stdout=subprocess.PIPE, text=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    try:
+        assert holder.stdout.readline().strip() == "leading"
+        ours = FileLockLeader(lock)
+        assert not ours.try_lead()
+        holder.kill()
+        holder.wait(timeout=10)
+        assert ours.try_lead()  # the kernel dropped the dead process's lock
+        ours.release()
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 # ------------------------------------------------------------------------------- PostgreSQL: the real fallback
