@@ -9,10 +9,13 @@ with --database-url (or CITYBPM_BENCH_DATABASE_URL; its public schema is dropped
 throwaway server of our own (initdb in a temp dir, loopback, fsync off like CI: the figures are CPU, not the
 disk; stopped and deleted at the end). Each database is set up with `citybpm setup --demo`.
 
-(1) Closed-loop cases per second with `serve --workers 1` and `--workers 2`: --threads client threads (each with
-    its own connections, one per role, as desks would have) run the case of bench.closed_loop (start + 7
-    completions: 受理 立案 派遣 处置 反馈 核查 结案), --cases cases for each server after a warm-up case per
-    thread; --rounds runs of each, in the order 1 2, 2 1, … so a drifting machine load hits both alike.
+(1) Closed-loop cases per second with `serve --workers 1` and `--workers 2`, both servers up side by side for the
+    whole part (each warmed first with two cases per client: psycopg prepares a statement from its fifth run and
+    PostgreSQL plans it generically from then on, per connection): --threads client threads (each with its own
+    connections, one per role, as desks would have) run the case of bench.closed_loop (start + 7 completions:
+    受理 立案 派遣 处置 反馈 核查 结案). --rounds rounds, each a burst of --cases cases on each server in the order
+    1 2, 2 1, …; the figure is the median of the rounds' ratios, so a drift in the machine's speed (seen here: the
+    same server's CPU per case from 39 to 88 ms within minutes) falls within a round on both alike.
     → two_vs_one_workers.
     Honest caveat: the client threads, the gunicorn workers, PostgreSQL and whatever else runs on the machine
     share its cores (the CPU count is printed). Each run prints where the CPU went (Linux /proc): the server's
@@ -502,8 +505,8 @@ def main() -> None:
                         help="an EMPTY PostgreSQL database the bench may wipe (default: CITYBPM_BENCH_DATABASE_URL, "
                              "else a throwaway server of our own)")
     parser.add_argument("--pg-port", type=int, default=0, help="port of our own PostgreSQL server (default: a free one)")
-    parser.add_argument("--cases", type=int, default=96, help="closed-loop cases per worker count (after warm-up)")
-    parser.add_argument("--rounds", type=int, default=2, help="runs of each worker count, alternating (1 2, 2 1 …)")
+    parser.add_argument("--cases", type=int, default=48, help="closed-loop cases per worker count and round")
+    parser.add_argument("--rounds", type=int, default=6, help="runs of each worker count, alternating (1 2, 2 1 …)")
     parser.add_argument("--threads", type=int, default=8, help="concurrent clients for the worker comparison")
     parser.add_argument("--complete-clients", type=int, default=16, help="concurrent clients for the latency figure")
     parser.add_argument("--complete-cases", type=int, default=4, help="cases per client for the latency figure")
@@ -531,23 +534,31 @@ def main() -> None:
         rates, completions = {}, []
         if not args.skip_workers:
             per_thread = max(1, args.cases // args.threads)
-            elapsed, meters = {1: 0.0, 2: 0.0}, []
-            for round_no in range(args.rounds):
-                for workers in ((1, 2) if round_no % 2 == 0 else (2, 1)):  # ABBA: a drifting load hits both alike
-                    with citybpm_server(env, workers) as (port, server_pid):
-                        tokens = tokens_for(port, ROLE_USERS)
+            elapsed, meters, pair_ratios = {1: 0.0, 2: 0.0}, [], []
+            with citybpm_server(env, 1) as one, citybpm_server(env, 2) as two:  # both up: each burst finds it warm
+                servers = {1: one, 2: two}
+                tokens = {workers: tokens_for(port, ROLE_USERS) for workers, (port, _) in servers.items()}
+                for workers, (port, _) in servers.items():  # past psycopg's and PostgreSQL's plan warm-up
+                    run_clients(port, tokens[workers], args.threads, 2)
+                for round_no in range(args.rounds):
+                    rate = {}
+                    for workers in ((1, 2) if round_no % 2 == 0 else (2, 1)):  # ABBA: a drifting load hits both
+                        port, server_pid = servers[workers]
                         log(f"round {round_no + 1}, {workers} worker(s): {args.threads} clients × {per_thread} cases …")
                         cpu = CpuMeter(server_pid, postgres_pid)
-                        seconds = run_clients(port, tokens, args.threads, per_thread, meter=cpu)
+                        seconds = run_clients(port, tokens[workers], args.threads, per_thread, meter=cpu)
                         meters.append(cpu)
                         elapsed[workers] += seconds
-                        print(f"(1) round {round_no + 1}, serve --workers {workers}: "
-                              f"{args.threads * per_thread / seconds:6.2f} cases/s ({args.threads} clients, "
-                              f"{args.threads * per_thread} cases, {seconds:.1f} s)")
+                        rate[workers] = args.threads * per_thread / seconds
+                        print(f"(1) round {round_no + 1}, serve --workers {workers}: {rate[workers]:6.2f} cases/s "
+                              f"({args.threads} clients, {args.threads * per_thread} cases, {seconds:.1f} s)")
                         print(f"    {cpu.describe(args.threads * per_thread)}")
+                    pair_ratios.append(rate[2] / rate[1])
             for workers in (1, 2):
                 rates[workers] = args.rounds * args.threads * per_thread / elapsed[workers]
                 print(f"(1) serve --workers {workers}: {rates[workers]:6.2f} cases/s over {args.rounds} round(s)")
+            print(f"(1) two workers against one, round by round: {' '.join(f'{r:.2f}' for r in pair_ratios)}; "
+                  f"median {statistics.median(pair_ratios):.2f}")
             print(ceiling(meters, len(meters) * args.threads * per_thread, postgres_pid is not None))
             with citybpm_server(env, 2) as (port, _):
                 log(f"2 workers: {args.complete_clients} clients × {args.complete_cases} cases, timing each completion …")
@@ -593,7 +604,7 @@ def main() -> None:
 
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if rates:
-        print(f"two_vs_one_workers: {rates[2] / rates[1]:.2f}")
+        print(f"two_vs_one_workers: {statistics.median(pair_ratios):.2f}")
         print(f"complete_p95_ms_16_clients: {p95(completions) * 1000:.1f}")
     if inbox:
         print(f"inbox_1m_vs_1k: {inbox[args.tasks] / inbox[args.small_tasks]:.2f}")
