@@ -241,17 +241,22 @@ class CpuMeter:
                 f"{(self.used['total'] - self.used['busy']) / wall:.2f} of {cores}; server CPU {per_case:.0f} ms per case")
 
 
-def ceiling(meters: list[CpuMeter], cases: int, postgres_known: bool) -> str:
+def ceiling(meters: dict[int, list[CpuMeter]], cases_per_run: int, postgres_known: bool) -> str:
     """What the measured CPU per case allows on this machine were it idle: one worker gets about one core (its
-    GIL), two share the cores with PostgreSQL and the clients."""
+    GIL), two share the cores with PostgreSQL and the clients. Each worker count with its own CPU per case: one
+    worker serving 8 clients spends more per case than two serving 4 each (its threads contend for the GIL)."""
     cores = os.cpu_count() or 1
-    per_case = {name: sum(m.used[name] for m in meters) / cases for name in ("server", "PostgreSQL", "clients")}
-    one = min(1 / per_case["server"], cores / sum(per_case.values()))
-    two = min(2 / per_case["server"], cores / sum(per_case.values()))
-    database = f"{per_case['PostgreSQL'] * 1000:.0f} ms" if postgres_known else "not measured (not our server)"
-    return (f"    CPU per case: server {per_case['server'] * 1000:.0f} ms, PostgreSQL {database}, "
-            f"clients {per_case['clients'] * 1000:.1f} ms: on {cores} idle cores at most {one:.1f} cases/s with one "
-            f"worker and {two:.1f} with two, a ratio of at most {two / one:.2f} here")
+    per_case = {workers: {name: sum(m.used[name] for m in runs) / (len(runs) * cases_per_run)
+                          for name in ("server", "PostgreSQL", "clients")} for workers, runs in meters.items()}
+    rate = {workers: min(workers / used["server"], cores / sum(used.values())) for workers, used in per_case.items()}
+
+    def described(used: dict) -> str:
+        database = f"{used['PostgreSQL'] * 1000:.0f} ms" if postgres_known else "not measured (not our server)"
+        return f"server {used['server'] * 1000:.0f} ms, PostgreSQL {database}, clients {used['clients'] * 1000:.1f} ms"
+
+    return (f"    CPU per case with one worker: {described(per_case[1])}; with two: {described(per_case[2])}: on {cores} "
+            f"idle cores at most {rate[1]:.1f} cases/s with one worker and {rate[2]:.1f} with two, a ratio of at most "
+            f"{rate[2] / rate[1]:.2f} here")
 
 
 # ---------------------------------------------------------------- servers and clients
@@ -534,7 +539,7 @@ def main() -> None:
         rates, completions = {}, []
         if not args.skip_workers:
             per_thread = max(1, args.cases // args.threads)
-            elapsed, meters, pair_ratios = {1: 0.0, 2: 0.0}, [], []
+            elapsed, meters, pair_ratios = {1: 0.0, 2: 0.0}, {1: [], 2: []}, []
             with citybpm_server(env, 1) as one, citybpm_server(env, 2) as two:  # both up: each burst finds it warm
                 servers = {1: one, 2: two}
                 tokens = {workers: tokens_for(port, ROLE_USERS) for workers, (port, _) in servers.items()}
@@ -547,7 +552,7 @@ def main() -> None:
                         log(f"round {round_no + 1}, {workers} worker(s): {args.threads} clients × {per_thread} cases …")
                         cpu = CpuMeter(server_pid, postgres_pid)
                         seconds = run_clients(port, tokens[workers], args.threads, per_thread, meter=cpu)
-                        meters.append(cpu)
+                        meters[workers].append(cpu)
                         elapsed[workers] += seconds
                         rate[workers] = args.threads * per_thread / seconds
                         print(f"(1) round {round_no + 1}, serve --workers {workers}: {rate[workers]:6.2f} cases/s "
@@ -559,7 +564,7 @@ def main() -> None:
                 print(f"(1) serve --workers {workers}: {rates[workers]:6.2f} cases/s over {args.rounds} round(s)")
             print(f"(1) two workers against one, round by round: {' '.join(f'{r:.2f}' for r in pair_ratios)}; "
                   f"median {statistics.median(pair_ratios):.2f}")
-            print(ceiling(meters, len(meters) * args.threads * per_thread, postgres_pid is not None))
+            print(ceiling(meters, args.threads * per_thread, postgres_pid is not None))
             with citybpm_server(env, 2) as (port, _):
                 log(f"2 workers: {args.complete_clients} clients × {args.complete_cases} cases, timing each completion …")
                 run_clients(port, tokens_for(port, ROLE_USERS), args.complete_clients, args.complete_cases,
