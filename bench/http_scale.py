@@ -255,8 +255,8 @@ def ceiling(meters: dict[int, list[CpuMeter]], cases_per_run: int, postgres_know
         return f"server {used['server'] * 1000:.0f} ms, PostgreSQL {database}, clients {used['clients'] * 1000:.1f} ms"
 
     return (f"    CPU per case with one worker: {described(per_case[1])}; with two: {described(per_case[2])}: "
-            f"on {cores} idle cores at most {rate[1]:.1f} cases/s with one worker and {rate[2]:.1f} with two, a ratio of at most "
-            f"{rate[2] / rate[1]:.2f} here")
+            f"on {cores} idle cores at most {rate[1]:.1f} cases/s with one worker and {rate[2]:.1f} with two, "
+            f"a ratio of at most {rate[2] / rate[1]:.2f} here")
 
 
 # ---------------------------------------------------------------- servers and clients
