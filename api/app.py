@@ -8,9 +8,9 @@ from flask import Flask, redirect, send_from_directory
 
 from api import observability
 from api import (approvals, attachments, audit, auth, calendars, case_diagram, case_operations, catalog, cases,
-                 config, definitions, dispatch_rules, documents, enforcement_links, errors, evaluation, evaluation_config, forms,
-                 evaluation_views, inbox_counts, laws, live, notifications, orgs, process_config, roles, settings, subscriptions,
-                 task_operations, tasks, time_limits, users, web)
+                 config, definitions, dispatch_rules, documents, enforcement_links, errors, evaluation,
+                 evaluation_config, evaluation_views, forms, inbox_counts, laws, live, notifications, orgs,
+                 process_config, roles, settings, subscriptions, task_operations, tasks, time_limits, users, web)
 from api.extensions import db, migrate, rest
 from api.scheduling import install_wakeups
 from engine import clock, settings_store
@@ -29,6 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     if app.config["CITYBPM_ENV"] == "production" and app.config["SECRET_KEY"] == config.DEV_SECRET_KEY:
         raise RuntimeError("set CITYBPM_SECRET_KEY: session cookies must not be signed with the development key")
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", config.database_pool_options(app.config))
     app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
     clock.from_environment(os.environ)  # CITYBPM_CLOCK_FILE: a shared virtual clock (simulations, tests)
 

@@ -23,6 +23,9 @@ def from_environment(environ=os.environ) -> dict:
         "MAX_CONTENT_LENGTH": int(environ.get("CITYBPM_MAX_REQUEST_BYTES", str(10 * 1024 * 1024))),
         "PROCESSES_DIR": environ.get("CITYBPM_PROCESSES_DIR", str(PROJECT_ROOT / "processes")),
         "CITYBPM_REDIS_URL": environ.get("CITYBPM_REDIS_URL") or None,
+        # PostgreSQL connections kept per process; unset: one per request thread (and two for the scheduler)
+        # under `citybpm serve`
+        "CITYBPM_DB_POOL_SIZE": int(environ["CITYBPM_DB_POOL_SIZE"]) if environ.get("CITYBPM_DB_POOL_SIZE") else None,
         # embedded: the server runs the scheduler (leader-elected); off: run `citybpm scheduler` separately
         "CITYBPM_SCHEDULER": environ.get("CITYBPM_SCHEDULER", "embedded"),
         "CITYBPM_WARN_SHARE": float(environ.get("CITYBPM_WARN_SHARE", "0.8")),
@@ -34,6 +37,27 @@ def from_environment(environ=os.environ) -> dict:
         "CITYBPM_LIVE_MAX_SECONDS": float(environ.get("CITYBPM_LIVE_MAX_SECONDS", "300")),
         "CITYBPM_LIVE_PING_SECONDS": float(environ.get("CITYBPM_LIVE_PING_SECONDS", "15")),
     }
+
+
+# Next to the request threads, a worker's scheduler uses one connection for its work and, without Redis, holds
+# one more for its advisory leadership lock.
+SCHEDULER_CONNECTIONS = 2
+
+
+def database_pool_options(config: dict) -> dict:
+    """SQLAlchemy pool options for a server on PostgreSQL: a fixed pool, ``CITYBPM_DB_POOL_SIZE`` connections or
+    one per request thread (and the scheduler's), each opened when first needed and then kept.
+
+    SQLAlchemy's default keeps 5 connections and opens up to 10 more under load, closing each again when it is
+    returned. A busy worker thus opened a new PostgreSQL session every few requests: a new server process, its
+    caches filled anew, and every statement parsed and planned again until psycopg prepared it (on its fifth run
+    on that connection). SQLite and scripts keep SQLAlchemy's defaults.
+    """
+    threads = config.get("CITYBPM_WORKER_THREADS")
+    size = config.get("CITYBPM_DB_POOL_SIZE") or (threads + SCHEDULER_CONNECTIONS if threads else None)
+    if not size or config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return {}
+    return {"pool_size": size, "max_overflow": 0}
 
 
 API_SETTINGS = {

@@ -97,8 +97,11 @@ start_postgres() {
     if pg_running; then
         say "PostgreSQL already running (127.0.0.1:$PG_PORT)"
     else
+        # each worker keeps up to 34 connections (one per request thread, two for the scheduler), plus room for
+        # `citybpm` commands and psql
         as_pg_user "$PGBIN/pg_ctl" -D "$PGDATA" -w -l "$PGDATA/server.log" \
-            -o "-p $PG_PORT -k '$PGSOCKETS' -c listen_addresses=127.0.0.1" start >/dev/null
+            -o "-p $PG_PORT -k '$PGSOCKETS' -c listen_addresses=127.0.0.1 -c max_connections=$(( WORKERS * 34 + 20 ))" \
+            start >/dev/null
         say "PostgreSQL on 127.0.0.1:$PG_PORT (log $PGDATA/server.log)"
     fi
     # the application's own role and database, not the superuser

@@ -42,7 +42,7 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return create_app()
+        return create_app({"CITYBPM_WORKER_THREADS": self.options["threads"]})
 
 
 def forget_inherited_connections(app) -> None:
