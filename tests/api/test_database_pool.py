@@ -1,5 +1,6 @@
 """A server keeps one PostgreSQL connection per request thread for its whole life: a burst of concurrent requests
-finds the same sessions again (each with its prepared statements) instead of opening new ones."""
+finds the same sessions again (each with its prepared statements) instead of opening new ones, and a quiet spell
+reuses the connection returned last."""
 from __future__ import annotations
 
 import os
@@ -21,13 +22,13 @@ needs_postgres = pytest.mark.skipif(not DATABASE.startswith("postgresql"), reaso
 def test_a_server_pool_has_one_connection_per_thread_and_opens_no_more():
     # and two for the scheduler: its work, and the connection holding its advisory leadership lock
     assert database_pool_options({"SQLALCHEMY_DATABASE_URI": POSTGRES, "CITYBPM_WORKER_THREADS": 32}) == {
-        "pool_size": 34, "max_overflow": 0}
+        "pool_size": 34, "max_overflow": 0, "pool_use_lifo": True}
 
 
 def test_the_pool_size_setting_wins_over_the_thread_count():
     options = database_pool_options({"SQLALCHEMY_DATABASE_URI": POSTGRES, "CITYBPM_WORKER_THREADS": 32,
                                      "CITYBPM_DB_POOL_SIZE": 8})
-    assert options == {"pool_size": 8, "max_overflow": 0}
+    assert options == {"pool_size": 8, "max_overflow": 0, "pool_use_lifo": True}
 
 
 def test_sqlite_and_scripts_keep_sqlalchemys_defaults():
@@ -53,8 +54,15 @@ def test_connections_outlive_a_burst_of_concurrent_requests():
         engine = db.engine
     try:
         assert burst(engine, threads) == burst(engine, threads)  # the second burst met the same sessions
+        # one request at a time: always the connection returned last, not each of the twelve in turn
+        assert len({backend_pid(engine) for _ in range(4)}) == 1
     finally:
         engine.dispose()
+
+
+def backend_pid(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
 
 
 def burst(engine, threads: int) -> set[int]:
@@ -65,7 +73,7 @@ def burst(engine, threads: int) -> set[int]:
     def request():
         with engine.connect() as conn:
             pids.add(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar())
-            all_out.wait(timeout=30)
+            all_out.wait(timeout=30)  # all twelve out at once
 
     workers = [threading.Thread(target=request) for _ in range(threads)]
     for worker in workers:
