@@ -102,13 +102,15 @@ def setup_command(demo):
 @click.option("--scheduler-max-sleep", default=60.0, show_default=True, type=click.FloatRange(0.5),
               help="the embedded scheduler's longest sleep: with Redis down, timers written by other "
                    "workers fire at most this late")
-def serve_command(host, port, workers, threads, graceful_timeout, scheduler_max_sleep):
+@click.option("--cpu-affinity/--no-cpu-affinity", default=True, show_default=True,
+              help="keep each worker on a CPU core of its own (its threads share one GIL)")
+def serve_command(host, port, workers, threads, graceful_timeout, scheduler_max_sleep, cpu_affinity):
     """Serve the app with gunicorn (threaded workers; SIGTERM stops gracefully)."""
     from api.server import serve
 
     click.echo(f"citybpm on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     serve(host=host, port=port, workers=workers, threads=threads, graceful_timeout=graceful_timeout,
-          scheduler_max_sleep=scheduler_max_sleep)
+          scheduler_max_sleep=scheduler_max_sleep, cpu_affinity=cpu_affinity)
 
 
 @main.command("scheduler")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+from api import cpu_affinity as cpu_affinity_hooks
 from api.app import create_app
 from api.extensions import db
 from api.observability.options import json_logs_wanted
@@ -85,7 +86,9 @@ def _worker_gone(server, worker) -> None:
 
 def serve(*, host: str, port: int, workers: int = 1, threads: int = DEFAULT_THREADS,
           graceful_timeout: int = DEFAULT_GRACEFUL_TIMEOUT,
-          scheduler_max_sleep: float = DEFAULT_SCHEDULER_MAX_SLEEP) -> None:
+          scheduler_max_sleep: float = DEFAULT_SCHEDULER_MAX_SLEEP, cpu_affinity: bool = True) -> None:
+    pinning = {"pre_fork": cpu_affinity_hooks.choose_cpu, "post_fork": cpu_affinity_hooks.pin_worker} \
+        if cpu_affinity else {}
     _Gunicorn({
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -103,4 +106,5 @@ def serve(*, host: str, port: int, workers: int = 1, threads: int = DEFAULT_THRE
         "post_worker_init": _worker_started(scheduler_max_sleep),
         "worker_exit": lambda _server, worker: _stop_embedded_scheduler(worker),
         "child_exit": _worker_gone,
+        **pinning,
     }).run()

@@ -20,10 +20,12 @@ disk; stopped and deleted at the end). Each database is set up with `citybpm set
     Honest caveat: the client threads, the gunicorn workers, PostgreSQL and whatever else runs on the machine
     share its cores (the CPU count is printed). Each run prints where the CPU went (Linux /proc): the server's
     processes, PostgreSQL (our own server only), the clients (this process), other processes and idle, and the
-    server's CPU per case. One worker is bound to one core by the GIL; two can use two cores only when
-    PostgreSQL, the clients and the neighbours leave them free, so on a two-core box the ratio measures what a
-    second worker buys there, below what two cores dedicated to the app give. The clients run in this process,
-    apart from the servers, and use a few percent of a core: they are not what limits the figure.
+    server's CPU per case. One worker is bound to one core by the GIL (and kept on it: `citybpm serve` pins each
+    worker to a core of its own unless --no-cpu-affinity, which this script passes on); two can use two cores
+    only when PostgreSQL, the clients and the neighbours leave them free, so on a two-core box the ratio measures
+    what a second worker buys there, below what two cores dedicated to the app give: the last line of the part
+    works out that ceiling from the CPU measured per case. The clients run in this process, apart from the
+    servers, and use a few percent of a core: they are not what limits the figure.
 (2) p95 latency of POST /tasks/<id>/complete with --complete-clients (16) concurrent clients, each running
     --complete-cases whole cases against a two-worker server. → complete_p95_ms_16_clients.
 (3) The inbox, GET /api/v1/tasks?scope=mine (first page, with its pagination COUNT), for a user (gw, 马队长) who
@@ -237,8 +239,9 @@ class CpuMeter:
         ours = " ".join(f"{name} {self.used[name] / wall:.2f}" for name in self.pids if self.pids[name])
         per_case = self.used["server"] / cases * 1000
         others = self.used["busy"] - sum(self.used[name] for name in self.pids if self.pids[name])
-        return (f"cores used: {ours}, other processes {max(0.0, others) / wall:.2f}, idle "
-                f"{(self.used['total'] - self.used['busy']) / wall:.2f} of {cores}; server CPU {per_case:.0f} ms per case")
+        idle = (self.used["total"] - self.used["busy"]) / wall
+        return (f"cores used: {ours}, other processes {max(0.0, others) / wall:.2f}, idle {idle:.2f} of {cores}; "
+                f"server CPU {per_case:.0f} ms per case")
 
 
 def ceiling(meters: dict[int, list[CpuMeter]], cases_per_run: int, postgres_known: bool) -> str:
@@ -261,10 +264,10 @@ def ceiling(meters: dict[int, list[CpuMeter]], cases_per_run: int, postgres_know
 
 # ---------------------------------------------------------------- servers and clients
 @contextmanager
-def citybpm_server(env: dict, workers: int):
+def citybpm_server(env: dict, workers: int, options: tuple[str, ...] = ()):
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),
-                               "--workers", str(workers)], cwd=ROOT, env=env,
+                               "--workers", str(workers), *options], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -509,7 +512,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("CITYBPM_BENCH_DATABASE_URL"),
                         help="an EMPTY PostgreSQL database the bench may wipe (default: CITYBPM_BENCH_DATABASE_URL, "
                              "else a throwaway server of our own)")
-    parser.add_argument("--pg-port", type=int, default=0, help="port of our own PostgreSQL server (default: a free one)")
+    parser.add_argument("--pg-port", type=int, default=0,
+                        help="port of our own PostgreSQL server (default: a free one)")
     parser.add_argument("--cases", type=int, default=48, help="closed-loop cases per worker count and round")
     parser.add_argument("--rounds", type=int, default=6, help="runs of each worker count, alternating (1 2, 2 1 …)")
     parser.add_argument("--threads", type=int, default=8, help="concurrent clients for the worker comparison")
@@ -521,7 +525,10 @@ def main() -> None:
     parser.add_argument("--inbox-requests", type=int, default=200, help="timed inbox requests per size")
     parser.add_argument("--skip-workers", action="store_true", help="only the inbox part")
     parser.add_argument("--skip-inbox", action="store_true", help="only the worker and latency parts")
+    parser.add_argument("--no-cpu-affinity", action="store_true",
+                        help="serve with workers left unpinned (citybpm serve --no-cpu-affinity), for comparison")
     args = parser.parse_args()
+    serve_options = ("--no-cpu-affinity",) if args.no_cpu_affinity else ()
 
     if args.database_url:
         database = nullcontext((args.database_url, None))
@@ -540,7 +547,8 @@ def main() -> None:
         if not args.skip_workers:
             per_thread = max(1, args.cases // args.threads)
             elapsed, meters, pair_ratios = {1: 0.0, 2: 0.0}, {1: [], 2: []}, []
-            with citybpm_server(env, 1) as one, citybpm_server(env, 2) as two:  # both up: each burst finds it warm
+            # both up: each burst finds it warm
+            with citybpm_server(env, 1, serve_options) as one, citybpm_server(env, 2, serve_options) as two:
                 servers = {1: one, 2: two}
                 tokens = {workers: tokens_for(port, ROLE_USERS) for workers, (port, _) in servers.items()}
                 for workers, (port, _) in servers.items():  # past psycopg's and PostgreSQL's plan warm-up
@@ -565,8 +573,9 @@ def main() -> None:
             print(f"(1) two workers against one, round by round: {' '.join(f'{r:.2f}' for r in pair_ratios)}; "
                   f"median {statistics.median(pair_ratios):.2f}")
             print(ceiling(meters, args.threads * per_thread, postgres_pid is not None))
-            with citybpm_server(env, 2) as (port, _):
-                log(f"2 workers: {args.complete_clients} clients × {args.complete_cases} cases, timing each completion …")
+            with citybpm_server(env, 2, serve_options) as (port, _):
+                log(f"2 workers: {args.complete_clients} clients × {args.complete_cases} cases, "
+                    "timing each completion …")
                 run_clients(port, tokens_for(port, ROLE_USERS), args.complete_clients, args.complete_cases,
                             completions)
             print(f"(2) POST /tasks/<id>/complete, {args.complete_clients} clients, 2 workers: "
