@@ -2,10 +2,11 @@
 
 A worker runs Python under one GIL, so it never uses more than one core; left to the kernel, its threads still
 spread over all of them, and every hand-over of the GIL between threads on different cores costs a wake-up
-across cores and the caches' contents. Measured on the two-core test machine, eight clients running closed-loop
-cases on PostgreSQL, pinned and unpinned servers taking turns: one worker spent 54-88 ms of CPU per case
-unpinned and 37-44 ms pinned (11-18 against 22-27 cases per second); two workers went from 28-29 to 33 cases
-per second. PostgreSQL and everything else stay free to run anywhere.
+across cores and the caches' contents. Measured on the two-core test machine (bench/http_scale.py, eight
+clients running closed-loop cases on PostgreSQL, unpinned and pinned runs one after the other): one worker went
+from 15.6 to 28.2 cases per second (server CPU per case 62 → 35 ms), two workers from 27.3 to 35.1 (47 → 38 ms),
+and the p95 of a task completion with 16 clients from 112 to 79 ms. PostgreSQL and everything else stay free to
+run anywhere.
 
 The master picks the core when it forks a worker (the least used of those this process may run on, so a worker
 that replaces a dead one takes its free core); the worker pins itself before it starts its threads, which
