@@ -35,8 +35,8 @@ def choose_cpu(server, worker) -> None:
     """gunicorn ``pre_fork``, in the master: note the core the new worker will take."""
     if not available():
         return
-    taken = [getattr(other, CPU_ATTRIBUTE, None) for other in server.WORKERS.values()]
-    setattr(worker, CPU_ATTRIBUTE, least_used_cpu(os.sched_getaffinity(0), [cpu for cpu in taken if cpu is not None]))
+    taken = [cpu for other in server.WORKERS.values() if (cpu := getattr(other, CPU_ATTRIBUTE, None)) is not None]
+    setattr(worker, CPU_ATTRIBUTE, least_used_cpu(os.sched_getaffinity(0), taken))
 
 
 def pin_worker(server, worker) -> None:

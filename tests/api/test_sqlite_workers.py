@@ -57,14 +57,10 @@ def test_two_sqlite_workers_elect_one_scheduler_leader_and_a_new_one_when_it_die
     wait_for(lambda: one_leader_among(sqlite_server) not in (None, leader), "another worker to lead", 30)
 
 
-def cpus_of(pid: int) -> set[int]:
-    return os.sched_getaffinity(pid)
-
-
 def test_each_worker_keeps_to_a_core_of_its_own_and_a_replacement_takes_the_freed_one(sqlite_server):
     allowed = os.sched_getaffinity(0)
     cores = min(2, len(allowed))  # two workers: on a one-core machine both are on it
-    pinned = {pid: cpus_of(pid) for pid in sqlite_server.worker_pids()}
+    pinned = {pid: os.sched_getaffinity(pid) for pid in sqlite_server.worker_pids()}
     assert all(len(cpus) == 1 and cpus <= allowed for cpus in pinned.values())
     assert len(set().union(*pinned.values())) == cores
     victim, survivor = sorted(pinned)
@@ -72,5 +68,5 @@ def test_each_worker_keeps_to_a_core_of_its_own_and_a_replacement_takes_the_free
     wait_for(lambda: victim not in sqlite_server.worker_pids() and len(sqlite_server.worker_pids()) == 2,
              "gunicorn to replace the killed worker", 30)
     replacement = next(iter(sqlite_server.worker_pids() - {survivor}))
-    assert cpus_of(replacement) == pinned[victim]
-    assert cpus_of(survivor) == pinned[survivor]
+    assert os.sched_getaffinity(replacement) == pinned[victim]
+    assert os.sched_getaffinity(survivor) == pinned[survivor]
