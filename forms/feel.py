@@ -18,18 +18,26 @@ values of different types (``<``, ``>``, …) gives ``null``; ``and``/``or``/``n
 three-valued; form-js hides a field only when the expression is exactly ``true``.
 
 :func:`compile_feel` parses once (cached) into nested closures; evaluation is a few Python
-calls per node, with no ``eval``.
+calls per node, with no ``eval``. Both recurse, so an expression is refused past ``MAX_LENGTH``
+characters or ``MAX_NESTING`` levels of brackets, calls and signs (deeper ones would end in Python's
+RecursionError); chains like ``a + b + c`` are folded in a loop, not nested.
+Joining texts stops at ``MAX_TEXT`` characters (null), so a condition cannot build huge strings.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 __all__ = ["FeelError", "FeelExpression", "compile_feel"]
+
+MAX_LENGTH = 2000   # characters: a "hide if" condition is a line or two
+MAX_NESTING = 32    # levels of ( [ calls and unary minus; each costs about ten Python frames to parse
+MAX_TEXT = 100_000  # characters a + on texts may build
 
 _MISSING = object()
 Scope = Mapping[str, Any]
@@ -74,6 +82,9 @@ def compile_feel(text: str) -> FeelExpression:
     """Parse ``text`` (with or without the leading ``=`` form-js writes) or raise :class:`FeelError`."""
     if not isinstance(text, str):
         raise FeelError("表达式必须是文本", "the expression must be a string", 0)
+    if len(text) > MAX_LENGTH:
+        raise FeelError(f"表达式过长（{len(text)} 个字符，最多 {MAX_LENGTH} 个）",
+                        f"the expression is too long ({len(text)} characters, at most {MAX_LENGTH})", MAX_LENGTH)
     offset = 1 if text.startswith("=") else 0
     parser = _Parser(_tokenize(text, offset), text)
     return FeelExpression(text, parser.parse())
@@ -162,6 +173,20 @@ class _Parser:
         self.tokens = tokens
         self.index = 0
         self.text = text
+        self.depth = 0
+
+    @contextlib.contextmanager
+    def nested(self, token: _Token) -> Iterator[None]:
+        """One level deeper (a bracket, a call, a sign): refused past MAX_NESTING."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise FeelError(f"表达式嵌套超过 {MAX_NESTING} 层（第 {token.position + 1} 个字符处）",
+                            f"the expression nests deeper than {MAX_NESTING} levels "
+                            f"(at position {token.position + 1})", token.position)
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     @property
     def token(self) -> _Token:
@@ -229,29 +254,26 @@ class _Parser:
     def in_target(self) -> Evaluator:
         """``x in [a, b]``, ``x in (a, b)`` or ``x in list_variable``."""
         if self.token.is_op("("):
-            self.advance()
-            items = self.items_until(")")
-            return _list_of(items)
+            with self.nested(self.advance()):
+                return _list_of(self.items_until(")"))
         return self.additive()
 
     def additive(self) -> Evaluator:
-        left = self.multiplicative()
+        first, steps = self.multiplicative(), []
         while self.token.is_op("+", "-"):
-            op = _add if self.advance().value == "+" else _subtract
-            left = _binary(op, left, self.multiplicative())
-        return left
+            steps.append((_add if self.advance().value == "+" else _subtract, self.multiplicative()))
+        return _left_fold(first, steps) if steps else first
 
     def multiplicative(self) -> Evaluator:
-        left = self.unary()
+        first, steps = self.unary(), []
         while self.token.is_op("*", "/"):
-            op = _multiply if self.advance().value == "*" else _divide
-            left = _binary(op, left, self.unary())
-        return left
+            steps.append((_multiply if self.advance().value == "*" else _divide, self.unary()))
+        return _left_fold(first, steps) if steps else first
 
     def unary(self) -> Evaluator:
         if self.token.is_op("-"):
-            self.advance()
-            operand = self.unary()
+            with self.nested(self.advance()):
+                operand = self.unary()
             return lambda scope: _negate(operand(scope))
         return self.postfix()
 
@@ -288,13 +310,16 @@ class _Parser:
             return _variable((token.value,))  # postfix() rebuilds it with the full path
         if token.kind == "function":
             self.expect_op("(")
-            return self.call(token, self.items_until(")"))
+            with self.nested(token):
+                return self.call(token, self.items_until(")"))
         if token.is_op("("):
-            inner = self.disjunction()
+            with self.nested(token):
+                inner = self.disjunction()
             self.expect_op(")")
             return inner
         if token.is_op("["):
-            return _list_of(self.items_until("]"))
+            with self.nested(token):
+                return _list_of(self.items_until("]"))
         raise self.fail(token)
 
     def items_until(self, closing: str) -> list[Evaluator]:
@@ -366,6 +391,16 @@ def _list_of(items: list[Evaluator]) -> Evaluator:
 
 def _binary(op: Callable[[Any, Any], Any], left: Evaluator, right: Evaluator) -> Evaluator:
     return lambda scope: op(left(scope), right(scope))
+
+
+def _left_fold(first: Evaluator, steps: list[tuple[Callable[[Any, Any], Any], Evaluator]]) -> Evaluator:
+    """``a + b - c`` in one loop: a long chain must not nest one closure per operator."""
+    def fold(scope: Scope) -> Any:
+        value = first(scope)
+        for op, operand in steps:
+            value = op(value, operand(scope))
+        return value
+    return fold
 
 
 def _all_true(operands: list[Evaluator]) -> Evaluator:
@@ -460,7 +495,7 @@ def _arithmetic(compute: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]
 
 def _add(left: Any, right: Any) -> Any:
     if isinstance(left, str) and isinstance(right, str):
-        return left + right
+        return left + right if len(left) + len(right) <= MAX_TEXT else None
     return _arithmetic_add(left, right)
 
 

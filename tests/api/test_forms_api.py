@@ -70,6 +70,25 @@ def test_an_invalid_definition_is_refused_at_publish(api):
     assert admin.ok("GET", "/forms/demo_broken")["published"] is None
 
 
+def test_a_condition_nested_too_deeply_is_refused_not_a_500(api):
+    admin = api("admin")
+    deep = "=" + "(" * 3000 + "a" + ")" * 3000
+    schema = form(text("a", "甲"), dict(text("b", "乙"), conditional={"hide": deep}))
+    admin.ok("POST", "/forms", 201, json={"key": "demo_deep", "schema": schema})
+    refused = admin.post("/forms/demo_deep/publish")
+    assert refused.status_code == 422, refused.text  # was 500: RecursionError in the FEEL parser
+    [error] = refused.json()["errors"]
+    assert "隐藏条件" in error["message"] and "表达式过长" in error["message"]
+    nested = "=" + "(" * 200 + "a" + ")" * 200
+    schema["components"][1]["conditional"]["hide"] = nested
+    checked = admin.post("/forms/anything/validate", json={"schema": schema, "data": {"a": "x"}})
+    assert checked.status_code == 200 and checked.json()["valid"] is True  # an unreadable condition hides nothing
+    admin.ok("PUT", "/forms/demo_deep/draft", json={"schema": schema})
+    [error] = admin.post("/forms/demo_deep/publish").json()["errors"]
+    assert "嵌套超过 32 层" in error["message"]
+    assert admin.ok("GET", "/forms/demo_deep")["published"] is None
+
+
 def test_live_validation_uses_the_server_rules(api):
     admin = api("admin")
     schema = form(text("result", "检查结果", required=True), {"type": "number", "id": "Field_fine", "key": "fine",

@@ -131,3 +131,56 @@ def test_function_names_are_not_taken_from_longer_words():
     assert evaluate('note = "x"', scope) is True
     with pytest.raises(FeelError, match="notify"):
         compile_feel("notify(x)")
+
+
+# -- limits: a condition is written by a form designer, but a saved form must never take the server down --
+
+@pytest.mark.parametrize("opening,closing,levels_each", [
+    ("(", ")", 1), ("[", "]", 1), ("not(", ")", 1), ("-", "", 1), ("count([", "])", 2), ("1 in (", ")", 1)])
+def test_nesting_past_the_limit_is_refused_with_its_position(opening, closing, levels_each):
+    from forms.feel import MAX_NESTING
+
+    def nested(repeats):
+        return opening * repeats + "1" + closing * repeats
+
+    compile_feel(nested(MAX_NESTING // levels_each))  # at the limit: fine
+    for repeats in (MAX_NESTING // levels_each + 1, 150):  # 150 used to end in RecursionError
+        text = nested(repeats)
+        with pytest.raises(FeelError) as caught:
+            compile_feel(text)
+        assert f"嵌套超过 {MAX_NESTING} 层" in caught.value.message_zh
+        assert "nests deeper than" in caught.value.message_en
+        # the position points into the opening that went one level too deep
+        allowed = MAX_NESTING // levels_each
+        assert allowed * len(opening) <= caught.value.position < (allowed + 1) * len(opening)
+
+
+def test_the_deepest_allowed_expression_still_evaluates():
+    from forms.feel import MAX_NESTING
+
+    levels = MAX_NESTING // 2  # each level here is two: a call and a bracket
+    text = "not((" * levels + "n > 3" + "))" * levels
+    assert evaluate(text) is True  # an even number of not()
+
+
+def test_an_overlong_expression_is_refused_before_parsing():
+    from forms.feel import MAX_LENGTH
+
+    with pytest.raises(FeelError) as caught:
+        compile_feel("=" + "n = 1 or " * 1000 + "flag")
+    assert f"最多 {MAX_LENGTH} 个" in caught.value.message_zh and "too long" in caught.value.message_en
+
+
+def test_long_operator_chains_evaluate_in_a_loop():
+    # 990 operators: one nested closure per operator passed Python's recursion limit when evaluated
+    assert evaluate("0" + "+1" * 990) == 990
+    assert evaluate("1" + "*1" * 300 + "-1" * 300) == -299
+    assert evaluate("10 - 2 - 3") == 5 and evaluate("12 / 2 / 3") == 2  # still left to right
+
+
+def test_joining_texts_stops_at_the_text_limit():
+    from forms.feel import MAX_TEXT
+
+    scope = {"a": "x" * (MAX_TEXT // 4)}
+    assert evaluate("string length(a + a + a + a)", scope) == MAX_TEXT
+    assert evaluate("a + a + a + a + a", scope) is None  # past the limit: null, as FEEL gives for a failed +
