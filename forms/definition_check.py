@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import regex
 
 from forms.components import (
     CONTAINER_TYPES,
@@ -149,8 +150,8 @@ def _check_rules(component: dict, path: str, report: Callable) -> None:
     pattern = rules.get("pattern")
     if isinstance(pattern, str) and pattern and not is_feel(pattern):
         try:
-            re.compile(pattern)
-        except re.error as error:
+            regex.compile(pattern)  # the engine the submissions are checked with (forms.input_fields)
+        except regex.error as error:
             report(path, f"正则表达式「{pattern}」无效：{error}",
                    f"the pattern “{pattern}” is not a valid regular expression: {error}")
     for low, high in (("min", "max"), ("minLength", "maxLength")):

@@ -2,7 +2,8 @@
 
 Rules per component: ``validate.required`` (missing, ``null``, blank text and an empty list all
 count as missing; a required checkbox must be ticked), the value's type, ``min``/``max``,
-``minLength``/``maxLength``/``pattern`` (a search, as ``RegExp.test`` does), ``validationType``
+``minLength``/``maxLength``/``pattern`` (a search, as ``RegExp.test`` does, given at most
+``PATTERN_SECONDS``), ``validationType``
 email/phone, static ``values`` for select/radio/checklist/taglist, ISO dates/times/datetimes by
 ``subtype``, file references for filepicker. Constraints written as FEEL (``"=..."``) and dynamic
 options (``valuesKey``/``valuesExpression``) are left to the browser.
@@ -16,6 +17,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import regex
 from marshmallow import ValidationError, fields, missing
 
 from forms.components import is_feel, static_options
@@ -23,6 +25,10 @@ from forms.messages import FieldSpec
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
+# A designer's pattern runs on every submission. Python's ``re`` backtracks without limit while holding the GIL:
+# ``^(\w+\s?)*$`` against 40 letters and a "!" froze the whole worker for hours. ``regex`` takes a time limit
+# and lets other threads run while it matches.
+PATTERN_SECONDS = 0.25
 _TIME_RE = re.compile(
     r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$")
 
@@ -71,14 +77,30 @@ class MaxLength:
 class SearchPattern:
     """form-js tests patterns with ``RegExp.test``: a search anywhere, not a full match."""
 
-    def __init__(self, regex: re.Pattern, code: str = "pattern", strip: bool = False):
-        self.search = regex.search
+    def __init__(self, pattern: re.Pattern, code: str = "pattern", strip: bool = False):
+        self.search = pattern.search
         self.code = code
         self.strip = strip
 
     def __call__(self, value: str) -> None:
         if self.search(value.strip() if self.strip else value) is None:
             raise ValidationError(self.code)
+
+
+class DesignerPattern:
+    """A form designer's ``pattern``, searched like ``RegExp.test`` within ``PATTERN_SECONDS``. A value it cannot
+    decide in time is refused: the pattern backtracks too much, and the form must change."""
+
+    def __init__(self, pattern: regex.Pattern):
+        self.pattern = pattern
+
+    def __call__(self, value: str) -> None:
+        try:
+            found = self.pattern.search(value, timeout=PATTERN_SECONDS, concurrent=True)
+        except TimeoutError:
+            raise ValidationError("patternTimeout") from None
+        if found is None:
+            raise ValidationError("pattern")
 
 
 class NumberBound:
@@ -255,8 +277,8 @@ def _text_validators(rules: dict, spec: FieldSpec) -> list[Callable]:
     pattern = rules.get("pattern")
     if isinstance(pattern, str) and pattern and not is_feel(pattern):
         try:
-            checks.append(SearchPattern(re.compile(pattern)))
-        except re.error:
+            checks.append(DesignerPattern(regex.compile(pattern)))
+        except regex.error:
             pass  # refused at publish by check_definition; an older definition keeps working
     validation_type = rules.get("validationType")
     if validation_type == "email":

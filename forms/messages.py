@@ -22,6 +22,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "minLength": "「{label}」至少需要 {limit} 个字符",
         "maxLength": "「{label}」最多 {limit} 个字符",
         "pattern": "「{label}」格式不正确",
+        "patternTimeout": "「{label}」的格式规则过于复杂，无法在限定时间内校验，请联系管理员修改表单",
         "email": "「{label}」不是有效的电子邮箱地址",
         "phone": "「{label}」不是有效的电话号码",
         "date": "「{label}」不是有效的日期（YYYY-MM-DD）",
@@ -44,6 +45,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "minLength": "“{label}” must have at least {limit} characters",
         "maxLength": "“{label}” must have at most {limit} characters",
         "pattern": "“{label}” has an invalid format",
+        "patternTimeout": "the format rule of “{label}” is too complex to check in time; ask an administrator "
+                          "to change the form",
         "email": "“{label}” is not a valid e-mail address",
         "phone": "“{label}” is not a valid phone number",
         "date": "“{label}” is not a valid date (YYYY-MM-DD)",

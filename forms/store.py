@@ -64,7 +64,8 @@ def schema_sha256(schema: dict) -> str:
 
 
 def _check_schema(schema) -> None:
-    if not isinstance(schema, dict) or schema.get("type") != "default" or not isinstance(schema.get("components"), list):
+    if (not isinstance(schema, dict) or schema.get("type") != "default"
+            or not isinstance(schema.get("components"), list)):
         raise InvalidData({"schema": "不是 form-js 表单定义（需要 type=default 和 components 列表）"},
                           {"schema": "not a form-js schema (type 'default' with a components list)"})
 

@@ -218,6 +218,19 @@ def test_pattern_is_a_search_like_form_js():
     assert validate_submission(form, {"c": "A-B"}) == {"c": "「编号」格式不正确"}
 
 
+def test_a_backtracking_pattern_is_refused_after_its_time_limit():
+    # (a|aa)+$ against 34 "a" and a "!" backtracks some 10^7 steps, and each further letter makes it 1.6 times
+    # as many. Python's re ran it to the end holding the GIL: one submission froze every thread of its worker.
+    form = _form({"type": "textfield", "key": "c", "label": "编号", "properties": {"label_en": "Code"},
+                  "validate": {"pattern": "(a|aa)+$"}})
+    assert validate_submission(form, {"c": "aaaa"}) == {}
+    assert validate_submission(form, {"c": "aab"}) == {"c": "「编号」格式不正确"}
+    undecided = {"c": "a" * 34 + "!"}
+    assert validate_submission(form, undecided) == {
+        "c": "「编号」的格式规则过于复杂，无法在限定时间内校验，请联系管理员修改表单"}
+    assert "too complex to check in time" in validate_submission(form, undecided, lang="en")["c"]
+
+
 def test_feel_constraints_are_left_to_the_browser():
     form = _form({"type": "number", "key": "n", "label": "数量", "validate": {"min": "=lower"}},
                  {"type": "select", "key": "s", "label": "选项", "valuesKey": "opts"})
