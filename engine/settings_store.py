@@ -113,9 +113,9 @@ def _check_case_numbers(prefix: str, pattern: str) -> None:
         check_pattern(pattern)
         samples = [pattern.format(prefix=prefix, date=day, seq=seq) for day in _SAMPLE_DAYS for seq in (1, 99999)]
     except BadPattern as exc:
-        raise Refused(f"案件编号格式无效：只能使用 {{prefix}}、{{date}}、{{seq}}，且必须包含 {{seq}}（{exc}）",
+        raise Refused(f"案件编号格式无效：只能使用 {{prefix}}、{{date}}、{{seq}}，且必须包含 {{seq}}（{exc.zh}）",
                       f"invalid case-number pattern: use only {{prefix}}, {{date}} and {{seq}}, "
-                      f"with {{seq}} ({exc})") from None
+                      f"with {{seq}} ({exc.en})") from None
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise Refused(f"案件编号格式无法生成编号：{exc}", f"the case-number pattern cannot render: {exc}") from None
     longest = max(len(s) for s in samples)

@@ -93,6 +93,9 @@ def test_only_admins_change_settings(api):
     ("case_number_pattern", "{prefix}{date:%Y%m%d}{other}", "只能使用"),
     ("case_number_pattern", "{prefix}{date:%Y%m%d}{seq:040d}", "超过 40 位"),
     ("case_number_pattern", "{prefix}{date:%Y%m%d}{seq:s}", "无法生成"),
+    # a nine-digit width rendered a gigabyte per sample while checking (eight samples)
+    ("case_number_pattern", "{prefix}{date:%Y%m%d}{seq:0999999999d}", "宽度最多两位数"),
+    ("case_number_pattern", "{prefix}{date:%Y%m%d}{seq:{prefix}}", "不能嵌套字段"),
     ("case_number_pattern", "{prefix}/{date:%Y%m%d}/{seq:04d}", "只能包含字母"),  # case numbers are in URLs
     ("case_number_prefix", "城管", "字母或数字"),
     ("warn_share", 1.5, "大于 0 且小于 1"),

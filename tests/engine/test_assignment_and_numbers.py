@@ -49,7 +49,10 @@ def test_expressions_resolve_against_task_data():
 
 
 @pytest.mark.parametrize("pattern", ["{prefix}{date.__class__}{seq}", "{prefix}{date:%Y}", "{x}{seq}",
-                                     "{seq[0]}", "{prefix"])
+                                     "{seq[0]}", "{prefix",
+                                     # would render a gigabyte, or take the width from the prefix
+                                     "{prefix}{date:%Y%m%d}{seq:0999999999d}", "{prefix:>999999999}{seq}",
+                                     "{prefix}{date:%Y%m%d}{seq:{prefix}}"])
 def test_case_number_patterns_are_checked(pattern):
     with pytest.raises(BadPattern):
         check_pattern(pattern)
