@@ -176,13 +176,11 @@ class CaseSequence(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-# The operation records live with the operations; imported here so every schema user sees them.
-from engine.operations.records import ApprovalRequest, TaskCopy  # noqa: E402,F401
-# The 执法 records (法律法规库, 文书, case links) live with engine.enforcement (issue 7).
-from engine.enforcement.records import (CaseDocument, CaseLink, DiscretionBand, DocumentSequence,  # noqa: E402,F401
-                                        DocumentType, LawCause)
-# Uploaded files (photos, scans) live with engine.attachments (issues 8 and 10).
-from engine.attachments import Attachment  # noqa: E402,F401
-# 绩效考核 facts derived from the events (issue 9).
-from engine.evaluation.rollups import EvaluationDayCount, EvaluationFact, EvaluationWatermark  # noqa: E402,F401
-from engine.evaluation.passages import EvaluationPassage  # noqa: E402,F401
+# Tables that live with their feature, imported so every schema user sees them. Plain module imports: a feature
+# module imported first (it imports this one) is still half-built when these lines run, and a module import
+# does not ask it for names yet.
+import engine.operations.records  # noqa: E402,F401  (approvals, 抄送)
+import engine.enforcement.records  # noqa: E402,F401  (法律法规库, 文书, case links)
+import engine.attachments  # noqa: E402,F401  (uploaded photos and scans)
+import engine.evaluation.rollups  # noqa: E402,F401  (绩效考核 facts derived from the events)
+import engine.evaluation.passages  # noqa: E402,F401

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
 from engine import clock
-from engine.case_numbers import DEFAULT_PATTERN, BadPattern, check_pattern
+from engine.case_number_patterns import DEFAULT_PATTERN, BadPattern, check_pattern
 from engine.db import Base
 from engine.deadlines import DEFAULT_WARN_SHARE
 from engine.errors import InvalidData, NotFound

@@ -8,7 +8,7 @@ from lxml import etree
 
 from engine import clock
 from engine.assignment import resolve
-from engine.case_numbers import BadPattern, check_pattern
+from engine.case_number_patterns import BadPattern, check_pattern
 from engine.node_config import NodeConfig, read_node_config
 
 NS = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
