@@ -15,6 +15,7 @@ from api.extensions import db, migrate, rest
 from api.scheduling import install_wakeups
 from engine import clock, settings_store
 from engine.calendar_functions import default_calendar_for
+from engine.channels import destinations
 from engine.db import configure_engine
 from engine.runtime import Engine, EngineSettings
 from forms.service import FormService
@@ -62,6 +63,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     # environment values are the deployment's defaults; admins change them live at /api/v1/settings
+    try:
+        destinations.allow_networks(destinations.parse_networks(app.config["CITYBPM_WEBHOOK_ALLOWED_NETWORKS"]))
+    except ValueError as exc:
+        raise ValueError(f"CITYBPM_WEBHOOK_ALLOWED_NETWORKS: {exc}") from None
     settings_store.use_defaults(case_number_prefix=app.config["CITYBPM_CASE_PREFIX"],
                                 case_number_pattern=app.config["CITYBPM_CASE_NUMBER_PATTERN"],
                                 warn_share=app.config["CITYBPM_WARN_SHARE"])

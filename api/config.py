@@ -23,6 +23,8 @@ def from_environment(environ=os.environ) -> dict:
         "MAX_CONTENT_LENGTH": int(environ.get("CITYBPM_MAX_REQUEST_BYTES", str(10 * 1024 * 1024))),
         "PROCESSES_DIR": environ.get("CITYBPM_PROCESSES_DIR", str(PROJECT_ROOT / "processes")),
         "CITYBPM_REDIS_URL": environ.get("CITYBPM_REDIS_URL") or None,
+        # networks webhooks may reach although they are refused by default (loopback, link-local …)
+        "CITYBPM_WEBHOOK_ALLOWED_NETWORKS": environ.get("CITYBPM_WEBHOOK_ALLOWED_NETWORKS", ""),
         # PostgreSQL connections kept per process; unset: one per request thread (and two for the scheduler)
         # under `citybpm serve`
         "CITYBPM_DB_POOL_SIZE": int(environ["CITYBPM_DB_POOL_SIZE"]) if environ.get("CITYBPM_DB_POOL_SIZE") else None,

@@ -13,6 +13,7 @@ from api.extensions import db
 from api.i18n import pick
 from api.pagination import page_of
 from api.visibility import cases_visible_now
+from engine.channels import destinations
 from engine.models import Instance
 from engine.outbox import STATUSES, DeliveryAttempt, OutboxMessage
 from engine.subscriptions import STATUS_EVENTS, SUBSCRIBABLE_EVENTS, CaseSubscription, subscribe
@@ -32,6 +33,10 @@ def _http_url(value: str) -> None:
         _URL(value)
     except ValidationError:
         raise ValidationError(pick("必须是有效的 http:// 或 https:// 地址", "must be a valid http:// or https:// URL"))
+    try:
+        destinations.POLICY.check_url(value)
+    except destinations.Refusal as refusal:
+        raise ValidationError(pick(refusal.zh, refusal.en)) from None
 
 
 class SubscriptionCreateSchema(Schema):
@@ -47,7 +52,8 @@ class SubscriptionCreateSchema(Schema):
 
 class SubscriptionSchema(Schema):
     id = fields.Integer()
-    case_no = fields.String(allow_none=True, metadata={"description": "空 = 我发起的所有案件 / null = all cases I started"})
+    case_no = fields.String(allow_none=True,
+                            metadata={"description": "空 = 我发起的所有案件 / null = all cases I started"})
     url = fields.String()
     event_types = fields.List(fields.String())
     active = fields.Boolean()

@@ -16,6 +16,9 @@ from engine import clock
 from tests.helpers import ApiClient
 
 TEST_DATABASE_URL = os.environ.get("CITYBPM_TEST_DATABASE_URL")
+# The tests' webhook receivers listen on loopback, which webhooks may not reach by default. Set here, not in one
+# app's config, so every app a test builds (and every server it starts) agrees.
+os.environ.setdefault("CITYBPM_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
 # Deleted after every test, children first. Definitions, users and settings live for the session.
 CASE_TABLES = ("timer", "case_pause", "notification", "delivery_attempt", "outbox_message", "case_subscription",
                "task_candidate", "task", "event", "approval_request", "task_copy", "case_document",

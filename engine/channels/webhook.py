@@ -10,8 +10,10 @@ Headers on every delivery:
   subscription's secret>``. Signing the timestamp with the body lets a receiver refuse replays of
   an old request: check the signature with ``verify_signature`` and that the timestamp is recent.
 
-Any 2xx answer counts as delivered; anything else (redirects included: a redirect is never
-followed, so a signed body never lands somewhere the subscriber did not name) is retried.
+Nothing is sent to this machine, link-local or cloud-metadata addresses unless the operator allows the
+network (engine.channels.destinations). Any 2xx answer counts as delivered; anything else (redirects
+included: a redirect is never followed, so a signed body never lands somewhere the subscriber did not name)
+is retried.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import requests
 import urllib3
 
 from engine import clock
+from engine.channels import destinations
 from engine.channels.base import DeliveryResult
 
 TIMEOUT_SECONDS = 5
@@ -46,14 +49,19 @@ def verify_signature(secret: str, timestamp: str, body: bytes, signature_header:
 
 
 class WebhookChannel:
-    def __init__(self, timeout: float = TIMEOUT_SECONDS):
+    def __init__(self, timeout: float = TIMEOUT_SECONDS, policy: destinations.DestinationPolicy | None = None):
         self.timeout = timeout
+        self.policy = policy  # None: the deployment's (destinations.POLICY)
 
     def send(self, target: str, payload: dict, *, secret: str | None, event_type: str,
              delivery_id: int) -> DeliveryResult:
         if not secret:
             # Unsigned deliveries would teach receivers to skip the check: refuse instead.
             return DeliveryResult(False, error="no signing secret")
+        try:
+            (self.policy or destinations.POLICY).check_resolved(target)
+        except destinations.Refusal as refusal:
+            return DeliveryResult(False, error=str(refusal))
         body = encode_body(payload)
         timestamp = str(int(clock.now().timestamp()))
         headers = {

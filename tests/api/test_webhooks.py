@@ -142,6 +142,32 @@ def test_bad_urls_are_rejected_with_a_field_error(api, url):
     assert english.json()["errors"] == [{"field": "url", "message": "must be a valid http:// or https:// URL"}]
 
 
+@pytest.mark.parametrize("url,zh,en", [
+    ("http://169.254.169.254/latest/meta-data/", "链路本地地址", "link-local address"),
+    ("http://100.100.100.200/latest/meta-data/", "云主机元数据服务地址", "cloud metadata address"),
+    ("http://0.0.0.0:5432/", "未指定地址", "unspecified address"),
+])
+def test_subscriptions_to_metadata_and_special_addresses_are_refused(api, url, zh, en):
+    response = api("jdy").post("/subscriptions", json={"url": url})
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "url" and zh in error["message"]
+    english = api("jdy").post("/subscriptions", json={"url": url}, headers={"Accept-Language": "en"})
+    assert en in english.json()["errors"][0]["message"]
+    assert api("jdy").ok("GET", "/subscriptions") == []  # nothing stored
+
+
+def test_loopback_is_refused_unless_the_deployment_allows_it(api, monkeypatch):
+    from engine.channels import destinations
+
+    # the test run allows loopback for its receivers (tests/conftest.py); a default deployment does not
+    monkeypatch.setattr(destinations.POLICY, "allowed", ())
+    refused = api("jdy").post("/subscriptions", json={"url": "http://127.0.0.1:6379/"})
+    assert refused.status_code == 422 and "本机回环地址" in refused.json()["errors"][0]["message"]
+    monkeypatch.setattr(destinations.POLICY, "allowed", destinations.parse_networks("127.0.0.0/8"))
+    api("jdy").ok("POST", "/subscriptions", 201, json={"url": "http://127.0.0.1:6379/"})
+
+
 def test_other_invalid_subscriptions_are_field_errors_too(api):
     missing = api("jdy").post("/subscriptions", json={})
     assert missing.status_code == 422 and missing.json()["errors"] == [{"field": "url", "message": "此项为必填项"}]
