@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from api.visibility import cases_visible_now
+from api.visibility import cases_listed_now, cases_visible_now
 from api.auth import current_actor
 from api.errors import ApiProblem
 from api.i18n import language
@@ -135,7 +135,7 @@ class Cases(MethodView):
     @blp.paginate()
     def get(self, query, pagination_parameters):
         """案件列表（按权限过滤） / List the cases you may see"""
-        statement = select(Instance).where(cases_visible_now())
+        statement = select(Instance).where(cases_listed_now())
         light_wanted, sort = query.pop("light", None), query.pop("sort")
         supervised = query.pop("supervised", None)
         if query.pop("started_by", None) == "me":
@@ -155,7 +155,8 @@ class Cases(MethodView):
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(StartCaseSchema)
     @blp.response(201, StartedCaseSchema)
-    @blp.alt_response(200, schema=StartedCaseSchema, description="同一 Idempotency-Key 的重试返回原案件 / a retry returns the same case")
+    @blp.alt_response(200, schema=StartedCaseSchema,
+                      description="同一 Idempotency-Key 的重试返回原案件 / a retry returns the same case")
     def post(self, headers, body):
         """上报问题，启动案件；支持 Idempotency-Key / Start a case (honours Idempotency-Key)"""
         result = engine().start_case(db.session, body["process_key"], body["variables"], current_actor(),

@@ -64,6 +64,33 @@ def cases_visible_now():
     return cases_visible_to(g.actor, g.principal.scope)
 
 
+def cases_listed_now():
+    """The current request's case filter for whole-table case lists (``GET /cases``)."""
+    return cases_listed_for(g.actor, g.principal.scope)
+
+
+def cases_listed_for(actor: Actor, data_scope: str = "self"):
+    """The same cases as ``cases_visible_to``, as ``id IN`` a union of indexed sets, so a list's cost follows the
+    actor's own cases, not the table: the OR of EXISTS made PostgreSQL test every case (about 0.7 s for one
+    handler, 0.9 s for a department head, with a million cases). For one case the OR is cheaper: use that there."""
+    if data_scope == "all":
+        return true()
+    case, own, unclaimed = aliased(Instance), aliased(Task), aliased(Task)  # their own FROMs: never correlated
+    sources = [
+        select(case.id).where(case.started_by == actor.username),  # uq (started_by, idempotency_key)
+        select(own.instance_id).where(own.assignee == actor.username),  # ix_task_assignee
+        select(unclaimed.instance_id).join(TaskCandidate, TaskCandidate.task_id == unclaimed.id)
+        .where(unclaimed.assignee.is_(None), _candidate_match(actor)),  # ix_task_candidate_kind_value
+        select(Event.instance_id).where(Event.actor == actor.username),  # ix_event_actor_type_id
+        select(TaskCopy.instance_id).where(TaskCopy.recipient == actor.username),  # ix_task_copy_recipient_sent_at
+    ]
+    if data_scope == "org" and actor.orgs:
+        sources.append(select(case.id).where(case.org_code.in_(sorted(actor.orgs))))  # ix_process_instance_org_code
+    elif data_scope == "org_tree" and actor.org_paths:
+        sources.append(select(case.id).where(within(case.org_code, actor.org_paths)))
+    return Instance.id.in_(union_all(*sources))
+
+
 def cases_visible_to(actor: Actor, data_scope: str = "self"):
     if data_scope == "all":
         return true()

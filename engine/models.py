@@ -51,7 +51,9 @@ class Instance(Base):
     __tablename__ = "process_instance"
     __table_args__ = (
         UniqueConstraint("started_by", "idempotency_key"),
-        # case lists: newest first, filtered by status / stage / category / grid
+        # case lists: newest first (GET /cases sorts by started_at DESC, id DESC), filtered by status / stage /
+        # category / grid
+        Index("ix_process_instance_started_at_id", "started_at", "id"),
         Index("ix_process_instance_status_started", "status", "started_at"),
         Index("ix_process_instance_category", "category_code"),
         Index("ix_process_instance_grid", "grid_code"),

@@ -22,7 +22,7 @@ in the database at all.
 Export reads one consistent snapshot and may run while the server serves. Import is offline: stop the
 servers and the scheduler on the target, import, start them again.
 """
-import engine.models  # noqa: F401  (first: engine.attachments, used below, and engine.models import each other)
+import engine.models  # noqa: F401  (every table registered before the modules below read the metadata)
 from engine.backup.archive import FORMAT, FORMAT_VERSION
 from engine.backup.errors import ArchiveDamaged, BackupRefused
 from engine.backup.exporting import export_archive
