@@ -36,11 +36,13 @@ disk; stopped and deleted at the end). Each database is set up with `citybpm set
     user's tasks and a fifth as many unclaimed ones of his team scattered among them. Both databases are served
     at once (one single-worker server each) and asked turn about, --inbox-requests times each after a warm-up, so
     the machine's noise hits both sizes alike; p95 of each. scope=all (the 工作台's 待办: his tasks and his
-    team's unclaimed ones) is measured alongside as information. Then the query plans (EXPLAIN ANALYZE, warm),
-    with a warning if a step handles more rows than the person's inbox could explain. → inbox_1m_vs_1k.
+    team's unclaimed ones) is measured alongside as information, and so is his case list, GET /api/v1/cases (first
+    page: every generated task has its case, so the large database holds a million cases). Then the query plans
+    (EXPLAIN ANALYZE, warm), with a warning if a step handles more rows than the person's inbox could explain.
+    → inbox_1m_vs_1k (and cases_1m_vs_1k, for information).
 
 Last lines, one figure each: two_vs_one_workers (target ≥ 1.7 on two cores), complete_p95_ms_16_clients,
-inbox_1m_vs_1k (target ≤ 2).
+inbox_1m_vs_1k (target ≤ 2); cases_1m_vs_1k comes just before them.
 """
 from __future__ import annotations
 
@@ -265,10 +267,13 @@ def ceiling(meters: dict[int, list[CpuMeter]], cases_per_run: int, postgres_know
 # ---------------------------------------------------------------- servers and clients
 @contextmanager
 def citybpm_server(env: dict, workers: int, options: tuple[str, ...] = ()):
+    """A ``citybpm serve`` on a free port. Its log goes to a file, named on the terminal if anything fails."""
     port = free_port()
+    server_log = tempfile.NamedTemporaryFile(prefix="citybpm-bench-server-", suffix=".log", delete=False)
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),
                                "--workers", str(workers), *options], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=server_log, stderr=subprocess.STDOUT)
+    failed = True
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -284,6 +289,7 @@ def citybpm_server(env: dict, workers: int, options: tuple[str, ...] = ()):
                 raise RuntimeError("citybpm serve did not answer /healthz within 60 s")
             time.sleep(0.2)
         yield port, server.pid
+        failed = False
     finally:
         server.terminate()
         try:
@@ -291,6 +297,11 @@ def citybpm_server(env: dict, workers: int, options: tuple[str, ...] = ()):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        server_log.close()
+        if failed:
+            log(f"the server's log: {server_log.name}")
+        else:
+            os.unlink(server_log.name)
 
 
 class Clerk(Desk):
@@ -476,17 +487,17 @@ class OpenTasks:
         return plans
 
 
-def inbox_p95s(envs: list[dict], scopes: list[str], requests: int) -> dict[tuple[int, str], float]:
-    """p95 of GET /tasks?scope=… (first page) as INBOX_USER, on one single-worker server per database, asked turn
-    about: (database index, scope) → seconds."""
+def inbox_p95s(envs: list[dict], paths: dict[str, str], requests: int) -> dict[tuple[int, str], float]:
+    """p95 of each of ``paths`` (name → first-page GET) as INBOX_USER, on one single-worker server per database,
+    asked turn about: (database index, name) → seconds."""
     with contextlib.ExitStack() as stack:
         ports = [stack.enter_context(citybpm_server(env, workers=1))[0] for env in envs]
         clerks = [Clerk(port, tokens_for(port, [INBOX_USER])[INBOX_USER]) for port in ports]
-        timings: dict[tuple[int, str], list[float]] = {(i, scope): [] for i in range(len(envs)) for scope in scopes}
+        timings: dict[tuple[int, str], list[float]] = {(i, name): [] for i in range(len(envs)) for name in paths}
         for round_no in range(20 + requests):  # 20 warm-up rounds: connections, caches, prepared statements
-            for (i, scope), measured in timings.items():
+            for (i, name), measured in timings.items():
                 started = time.perf_counter()
-                status, body = clerks[i].get(f"/api/v1/tasks?scope={scope}")
+                status, body = clerks[i].get(paths[name])
                 elapsed = time.perf_counter() - started
                 assert status == 200, body
                 if round_no >= 20:
@@ -581,7 +592,7 @@ def main() -> None:
             print(f"(2) POST /tasks/<id>/complete, {args.complete_clients} clients, 2 workers: "
                   f"median {statistics.median(completions) * 1000:.1f} ms, p95 {p95(completions) * 1000:.1f} ms "
                   f"over {len(completions)} completions")
-        inbox = {}
+        inbox, case_list = {}, {}
         if not args.skip_inbox:
             small_url = sibling_database(url, "small")
             small_env = server_env(small_url)
@@ -600,13 +611,15 @@ def main() -> None:
                     tasks.close()
             # scope=all (the 工作台's 待办: his tasks and his team's unclaimed ones) is measured alongside, as
             # information: its cost follows the person's own work too (api.visibility.tasks_visible_to)
-            measured = inbox_p95s([small_env, env], ["mine", "all"], args.inbox_requests)
-            for scope in ("mine", "all"):
+            paths = {"mine": "/api/v1/tasks?scope=mine", "all": "/api/v1/tasks?scope=all", "cases": "/api/v1/cases"}
+            measured = inbox_p95s([small_env, env], paths, args.inbox_requests)
+            for name in paths:
                 for index, size in enumerate(sizes):
-                    print(f"(3) GET /tasks?scope={scope:<4} with {counts[size]:>9,} open tasks "
+                    print(f"(3) GET {paths[name].removeprefix('/api/v1'):<17} with {counts[size]:>9,} open tasks "
                           f"({args.own_tasks} the user's, {args.own_tasks // 5} his team's): "
-                          f"p95 {measured[index, scope] * 1000:6.2f} ms over {args.inbox_requests} requests")
+                          f"p95 {measured[index, name] * 1000:6.2f} ms over {args.inbox_requests} requests")
             inbox = {size: measured[index, "mine"] for index, size in enumerate(sizes)}
+            case_list = {size: measured[index, "cases"] for index, size in enumerate(sizes)}
             for size, target in zip(sizes, (small_url, url)):  # after the requests: the plans as served, warm
                 tasks = OpenTasks(target)
                 try:
@@ -617,6 +630,8 @@ def main() -> None:
                     tasks.close()
 
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if inbox:
+        print(f"cases_1m_vs_1k: {case_list[args.tasks] / case_list[args.small_tasks]:.2f}")
     if rates:
         print(f"two_vs_one_workers: {statistics.median(pair_ratios):.2f}")
         print(f"complete_p95_ms_16_clients: {p95(completions) * 1000:.1f}")
