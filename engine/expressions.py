@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 import simpleeval
 
 from engine import clock
+from engine.ast_lock import AST_LOCK
 
 MAX_EXPRESSION_LENGTH = 4000
 MAX_NESTING = 40
@@ -271,7 +272,8 @@ def compile_expression(expression: str) -> ast.Expr:
     if len(expression) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(expression[:40] + "…", "expression is too long")
     try:
-        tree = ast.parse(expression.strip(), mode="exec")
+        with AST_LOCK:
+            tree = ast.parse(expression.strip(), mode="exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         raise ExpressionError(expression, f"syntax error ({getattr(exc, 'msg', exc)})") from None
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):

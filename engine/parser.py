@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.defaults import NoneTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 
+from engine.ast_lock import AST_LOCK
 from engine.dialects import camunda, citybpm, flowable
 from engine.node_config import NodeConfig, read_node_config
 from engine.timer_expressions import normalize_timer_expression
@@ -85,6 +86,19 @@ class CityParser(CamundaParser):
 
     def __init__(self):
         super().__init__(namespaces=NAMESPACES)
+
+    # SpiffWorkflow's parsers check DMN cells and conditions with ast.parse: one parse at a time (engine.ast_lock)
+    def get_spec(self, process_id, required=True):
+        with AST_LOCK:
+            return super().get_spec(process_id, required)
+
+    def get_subprocess_specs(self, name, specs=None, require_call_activity_specs=True):
+        with AST_LOCK:
+            return super().get_subprocess_specs(name, specs, require_call_activity_specs)
+
+    def get_engine(self, decision_ref, node):
+        with AST_LOCK:
+            return super().get_engine(decision_ref, node)
 
 
 def node_config(task_spec) -> NodeConfig:

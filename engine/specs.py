@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 
+from engine.ast_lock import AST_LOCK
 from engine.deployment import ParsedFile, SourceFile, build_parser
 from engine.models import Definition
 from engine.xmlsafe import parse_xml
@@ -43,7 +44,11 @@ class SpecCache:
         found = self._cached(definition.id)
         if found is not None:
             return found
-        loaded = self._load(definition)
+        with AST_LOCK:  # one parse at a time (engine.ast_lock): threads that missed together wait for the first
+            found = self._cached(definition.id)
+            if found is not None:
+                return found
+            loaded = self._load(definition)
         with self._lock:
             self._items[definition.id] = loaded
             while len(self._items) > self.capacity:
