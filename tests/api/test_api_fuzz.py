@@ -5,7 +5,8 @@ The fuzzer talks to a server of its own (tests/api/fuzz_server.py: another proce
 create, rename, disable, deploy and reconfigure whatever an admin may, and the rest of the suite never sees it.
 Generation is derandomized with a fixed seed: a run repeats the last one, and a failure names the request (curl).
 Budget: MAX_EXAMPLES per operation in the fuzzing phase, plus schemathesis' coverage phase (boundary and
-wrong-type values of every parameter); about 12 000 requests, two to three minutes on two cores.
+wrong-type values of every parameter); about 12 000 requests, two to three minutes on two cores. A deeper run, with
+other data: ``CITYBPM_FUZZ_SEED=7 CITYBPM_FUZZ_EXAMPLES=150 pytest tests/api/test_api_fuzz.py``.
 """
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ from api.seed import DEMO_PASSWORD
 from tests.api.test_closed_loop_flow import REPORT
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SEED = 20260601
-MAX_EXAMPLES = 30
+SEED = int(os.environ.get("CITYBPM_FUZZ_SEED", "20260601"))
+MAX_EXAMPLES = int(os.environ.get("CITYBPM_FUZZ_EXAMPLES", "30"))
 # A hang guard, not a speed check: a request normally takes milliseconds; one that takes this long is stuck.
 REQUEST_TIMEOUT_SECONDS = 60
 
