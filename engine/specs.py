@@ -44,6 +44,7 @@ class SpecCache:
         found = self._cached(definition.id)
         if found is not None:
             return found
+        definition.files  # loaded from the database before the lock: no query while other threads wait on it
         with AST_LOCK:  # one parse at a time (engine.ast_lock): threads that missed together wait for the first
             found = self._cached(definition.id)
             if found is not None:
