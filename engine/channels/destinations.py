@@ -6,10 +6,10 @@ Cloud's 100.100.100.200) or to link-local devices. Private networks (10/8, 172.1
 allowed: on a government cloud the receivers usually live there.
 
 Subscribing checks a host written as an address (and ``localhost``) without a DNS lookup; sending resolves the
-host and checks every address it has. An operator allows a refused network explicitly with
-``CITYBPM_WEBHOOK_ALLOWED_NETWORKS`` (a receiver on the same machine: ``127.0.0.1/32``). The check and the
-connection resolve the name separately, so a name that changes its answer in between (DNS rebinding) is not
-caught here; the addresses themselves are.
+host and checks every address it has, and each connection checks the address it reached (engine.channels.
+checked_http), so a name that answers differently the second time (DNS rebinding) is caught too. An operator
+allows a refused network explicitly with ``CITYBPM_WEBHOOK_ALLOWED_NETWORKS`` (a receiver on the same machine:
+``127.0.0.1/32``).
 """
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ import urllib3
 from engine import clock
 from engine.channels import destinations
 from engine.channels.base import DeliveryResult
+from engine.channels.checked_http import checked_adapter
 
 TIMEOUT_SECONDS = 5
 USER_AGENT = "citybpm-webhook/1"
@@ -52,6 +53,11 @@ class WebhookChannel:
     def __init__(self, timeout: float = TIMEOUT_SECONDS, policy: destinations.DestinationPolicy | None = None):
         self.timeout = timeout
         self.policy = policy  # None: the deployment's (destinations.POLICY)
+        # shared by every send: its connection pools are thread-safe, and it checks each connection's peer
+        self.adapter = checked_adapter(self._policy)
+
+    def _policy(self) -> destinations.DestinationPolicy:
+        return self.policy or destinations.POLICY
 
     def send(self, target: str, payload: dict, *, secret: str | None, event_type: str,
              delivery_id: int) -> DeliveryResult:
@@ -59,7 +65,7 @@ class WebhookChannel:
             # Unsigned deliveries would teach receivers to skip the check: refuse instead.
             return DeliveryResult(False, error="no signing secret")
         try:
-            (self.policy or destinations.POLICY).check_resolved(target)
+            self._policy().check_resolved(target)
         except destinations.Refusal as refusal:
             return DeliveryResult(False, error=str(refusal))
         body = encode_body(payload)
@@ -72,10 +78,13 @@ class WebhookChannel:
             "X-Citybpm-Timestamp": timestamp,
             "X-Citybpm-Signature": sign(secret, timestamp, body),
         }
+        session = requests.Session()  # not closed: closing it would close the shared adapter's pools
+        session.mount("http://", self.adapter)
+        session.mount("https://", self.adapter)
         try:
             # stream=True: only the first bytes of an error answer are read, however large it is.
-            with requests.post(target, data=body, headers=headers, timeout=self.timeout,
-                               allow_redirects=False, stream=True) as response:
+            with session.post(target, data=body, headers=headers, timeout=self.timeout,
+                              allow_redirects=False, stream=True) as response:
                 if 200 <= response.status_code < 300:
                     return DeliveryResult(True, response.status_code)
                 snippet = response.raw.read(MAX_ERROR_CHARS, decode_content=True).decode("utf-8", "replace")

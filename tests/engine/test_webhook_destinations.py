@@ -75,3 +75,23 @@ def test_a_refused_destination_is_a_failed_delivery_and_nothing_is_sent():
     assert not result.ok and result.status_code is None
     assert "loopback address (127.0.0.1) is not allowed" in result.error
     assert allowed.ok and len(receiver.requests) == 1  # only the allowed one reached the receiver
+
+
+def test_a_name_that_answers_differently_for_the_connection_is_caught_at_the_socket(monkeypatch):
+    # DNS rebinding: the name resolves to a public address for the check, then to loopback for the connection.
+    # The resolver is simulated (no DNS server here); the receiver, the connection and the check are real.
+    real_getaddrinfo, answers = socket.getaddrinfo, iter(["203.0.113.7"])
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != "rebind.example.cn":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        address = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    with WebhookReceiver(secret=None) as receiver:
+        url = receiver.url.replace("127.0.0.1", "rebind.example.cn")
+        result = WebhookChannel(policy=DestinationPolicy()).send(
+            url, {"type": "case.ended"}, secret="s" * 20, event_type="case.ended", delivery_id=3)
+    assert not result.ok and "loopback address (127.0.0.1) is not allowed" in result.error
+    assert receiver.requests == []  # connected, found to be loopback, closed before a byte was sent
