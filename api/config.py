@@ -38,6 +38,8 @@ def from_environment(environ=os.environ) -> dict:
         # a live-update stream holds a server thread: it ends after this long and the browser reconnects
         "CITYBPM_LIVE_MAX_SECONDS": float(environ.get("CITYBPM_LIVE_MAX_SECONDS", "300")),
         "CITYBPM_LIVE_PING_SECONDS": float(environ.get("CITYBPM_LIVE_PING_SECONDS", "15")),
+        "CITYBPM_LIVE_MAX_STREAMS": int(environ["CITYBPM_LIVE_MAX_STREAMS"])
+        if environ.get("CITYBPM_LIVE_MAX_STREAMS") else None,
     }
 
 

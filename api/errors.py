@@ -36,11 +36,12 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 class ApiProblem(Exception):
     """Raised by views for an answer with a code and bilingual message."""
 
-    def __init__(self, status: int, code: str, message_zh: str, message_en: str, errors=None):
+    def __init__(self, status: int, code: str, message_zh: str, message_en: str, errors=None, headers=None):
         super().__init__(message_en)
         self.status, self.code = status, code
         self.message_zh, self.message_en = message_zh, message_en
         self.errors = errors or []
+        self.headers = headers or {}
 
 
 def problem(status: int, code: str, message: str, errors=None, headers=None):
@@ -74,7 +75,7 @@ def _flatten(messages, path=""):
 def register(app: Flask) -> None:
     @app.errorhandler(ApiProblem)
     def _api_problem(exc: ApiProblem):
-        return problem(exc.status, exc.code, pick(exc.message_zh, exc.message_en), exc.errors)
+        return problem(exc.status, exc.code, pick(exc.message_zh, exc.message_en), exc.errors, exc.headers)
 
     @app.errorhandler(InvalidData)
     def _invalid(exc: InvalidData):
@@ -90,7 +91,8 @@ def register(app: Flask) -> None:
     def _rejected(exc: DeploymentRejected):
         errors = [p.to_dict(language()) for p in exc.problems]
         return problem(422, "deployment_rejected",
-                       pick(f"流程部署被拒绝：发现 {len(errors)} 个问题", f"deployment rejected: {len(errors)} problem(s)"),
+                       pick(f"流程部署被拒绝：发现 {len(errors)} 个问题",
+                            f"deployment rejected: {len(errors)} problem(s)"),
                        errors)
 
     @app.errorhandler(HTTPException)

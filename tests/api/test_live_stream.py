@@ -96,6 +96,34 @@ def test_stream_ends_by_itself(api, app, monkeypatch):
     assert response.status_code == 200 and response.text.startswith("retry:")
 
 
+def test_streams_past_the_cap_are_refused_and_a_closed_one_frees_its_slot(api, app, quick_pings, monkeypatch):
+    from api.live import max_streams
+
+    monkeypatch.setitem(app.extensions, "citybpm_live_slots", threading.BoundedSemaphore(1))
+    first = StreamReader(api("sw"))
+    try:
+        refused = api("hw").request("GET", "/events/stream", timeout=30)
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "30"
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+        assert refused.json()["code"] == "live_streams_full" and "实时推送连接已满" in refused.json()["detail"]
+        assert api("hw").ok("GET", "/tasks") is not None  # the rest of the API answers meanwhile
+    finally:
+        first.close()
+    # the server notices the closed client at its next ping (1 s here) and gives the slot back
+    for _ in range(100):  # a hang guard, not a timing check
+        again = api("hw").request("GET", "/events/stream", stream=True, timeout=30)
+        if again.status_code == 200:
+            again.close()
+            break
+        again.close()
+        threading.Event().wait(0.1)
+    assert again.status_code == 200
+    # the default: half the worker's threads under citybpm serve, a fixed number on the development server
+    assert max_streams({"CITYBPM_WORKER_THREADS": 32}) == 16 and max_streams({"CITYBPM_WORKER_THREADS": 1}) == 1
+    assert max_streams({"CITYBPM_LIVE_MAX_STREAMS": 5, "CITYBPM_WORKER_THREADS": 32}) == 5
+    assert max_streams({}) == 100
+
+
 class RecordingBroker:
     def __init__(self):
         self.told = []
