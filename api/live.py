@@ -45,20 +45,18 @@ def max_streams(config) -> int:
     return max(1, threads // 2) if threads else DEV_MAX_STREAMS
 
 
-def _stream(broker: live.LiveBroker, subscription: live.Subscription, max_seconds: float, ping_seconds: float):
+def _stream(subscription: live.Subscription, max_seconds: float, ping_seconds: float):
+    """The stream's text; the response's close callbacks unsubscribe (see Stream.get)."""
     # transport timing, not business time: the real monotonic clock, never engine.clock
     ends = time.monotonic() + max_seconds
-    try:
-        yield "retry: 3000\n\n"
-        while (left := ends - time.monotonic()) > 0:
-            try:
-                task = subscription.events.get(timeout=min(ping_seconds, left))
-            except queue.Empty:
-                yield ": ping\n\n"
-                continue
-            yield f"event: task\ndata: {json.dumps(task, ensure_ascii=False)}\n\n"
-    finally:
-        broker.unsubscribe(subscription)
+    yield "retry: 3000\n\n"
+    while (left := ends - time.monotonic()) > 0:
+        try:
+            task = subscription.events.get(timeout=min(ping_seconds, left))
+        except queue.Empty:
+            yield ": ping\n\n"
+            continue
+        yield f"event: task\ndata: {json.dumps(task, ensure_ascii=False)}\n\n"
 
 
 @blp.route("/stream")
@@ -78,7 +76,7 @@ class Stream(MethodView):
                              headers={"Retry-After": "30"})
         broker = current_app.extensions["citybpm_live"]
         subscription = broker.subscribe(current_actor())
-        body = _stream(broker, subscription, float(current_app.config.get("CITYBPM_LIVE_MAX_SECONDS", 300)),
+        body = _stream(subscription, float(current_app.config.get("CITYBPM_LIVE_MAX_SECONDS", 300)),
                        float(current_app.config.get("CITYBPM_LIVE_PING_SECONDS", 15)))
         response = Response(body, mimetype="text/event-stream",
                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
