@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from engine.backup.revision import check_same_revision, schema_revision
 from engine.backup.values import _base_type, row_decoder
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+DISK_RESERVE = 256 * 1024 * 1024  # left free on the attachments' disk: logs, the database, the next upload
 # named in the refusal first: what an operator would least like to lose
 _HEADLINE = ("process_instance", "process_definition", "form_definition", "app_user", "org")
 
@@ -47,6 +49,7 @@ def import_archive(connection: Connection, path: str | os.PathLike, *, metadata:
         blobs = _blobs(manifest)
         if blobs and attachments_dir is None:
             raise ValueError("the archive holds attachment files: pass attachments_dir")
+        _check_room_for_blobs(reader, blobs, attachments_dir)
         with connection.begin():
             check_same_revision(manifest.get("schema_revision"), schema_revision(connection), migrations_dir)
             _check_tables(manifest, wanted)
@@ -107,6 +110,26 @@ def _blobs(manifest: dict) -> list[str]:
                                      f"the archive is damaged (attachment name {name!r}); nothing was changed")
             found.append(sha256)
     return sorted(found)
+
+
+def _check_room_for_blobs(reader: ArchiveReader, blobs: list[str], directory) -> None:
+    """Refuse before anything changes when the attachment files would not fit on their disk: found out halfway,
+    the import would roll back after hours, having filled the disk the running installation also writes to."""
+    needed = sum(reader.declared_size(blob_member(sha256)) for sha256 in blobs
+                 if not path_of(directory, sha256).exists())
+    if not needed:
+        return
+    existing = Path(directory).resolve()
+    while not existing.exists():
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free - DISK_RESERVE
+    if needed > free:
+        mib = 1024 * 1024
+        raise BackupRefused(
+            f"附件目录 {directory} 所在磁盘空间不足：需要 {needed / mib:.0f} MB，可用 {max(free, 0) / mib:.0f} MB"
+            f"（已留出 {DISK_RESERVE // mib} MB 余量），未做任何更改",
+            f"not enough disk space for the attachment files under {directory}: {needed / mib:.0f} MB needed, "
+            f"{max(free, 0) / mib:.0f} MB free (beyond a reserve of {DISK_RESERVE // mib} MB); nothing was changed")
 
 
 def _make_room(connection: Connection, metadata: MetaData, wanted: list[Table], replace: bool) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections import namedtuple
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,13 +17,14 @@ from flask_migrate import upgrade
 from api.app import create_app
 from api.cli import main
 from api.extensions import db
-from engine.backup import EXCLUDED, backed_up_tables, load_models
+from engine.backup import EXCLUDED, backed_up_tables, importing, load_models
 from engine.backup.tables import unknown_tables
 from tests.api.test_attachments import PNG, upload
 from tests.api.test_closed_loop_flow import file_and_dispatch, handle_and_feed_back, report
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import ApiClient, serving
 
+DiskUsage = namedtuple("DiskUsage", "total used free")  # what shutil.disk_usage answers
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
 
 
@@ -317,6 +320,33 @@ def test_a_target_holding_data_needs_replace(restored, app, api):
     replaced = run_import(copy, newer, "--replace")
     assert replaced.exit_code == 0, replaced.output
     assert contents(copy) == contents(app)
+
+
+def test_attachment_files_that_would_not_fit_on_the_disk_are_refused_before_anything_changes(
+        app, api, databases, tmp_path, attachments_dir, monkeypatch):
+    photo = upload(api("jdy")).json()
+    report(api, photos=[photo["ref"]])
+    archive = tmp_path / "with-photo.zip"
+    export(app, archive)
+    copy = databases("sqlite")
+    before = contents(copy)
+    asked = []
+
+    def nearly_full(path):  # the disk the attachments would go to, with its reserve and one byte free
+        asked.append(Path(path))
+        return DiskUsage(total=10**12, used=10**12 - importing.DISK_RESERVE - 1, free=importing.DISK_RESERVE + 1)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(importing.shutil, "disk_usage", nearly_full)
+        refused = run_import(copy, archive)
+    assert refused.exit_code == 1, refused.output
+    assert "磁盘空间不足" in refused.output and "not enough disk space" in refused.output
+    assert asked and all(path.exists() for path in asked)  # the directory's nearest existing ancestor
+    assert contents(copy) == before
+    restored_files = Path(copy.config["CITYBPM_ATTACHMENTS_DIR"])
+    assert not restored_files.exists() or not any(restored_files.rglob("*"))
+
+    assert run_import(copy, archive).exit_code == 0  # the same archive, with the disk as it really is
 
 
 def test_a_target_at_another_schema_revision_is_refused(app, databases, tmp_path):
