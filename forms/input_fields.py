@@ -13,7 +13,10 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+import time
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -29,6 +32,11 @@ _PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 # ``^(\w+\s?)*$`` against 40 letters and a "!" froze the whole worker for hours. ``regex`` takes a time limit
 # and lets other threads run while it matches.
 PATTERN_SECONDS = 0.25
+# A dynamic list repeats its fields as often as the submitter likes: without a total, 1 000 rows against a slow
+# pattern would hold a thread for minutes. All of one submission's searches share this much of the thread's CPU
+# (CPU, not wall time: waiting for the GIL on a busy server must not refuse honest values).
+SUBMISSION_PATTERN_SECONDS = 1.0
+_pattern_budget: ContextVar[list[float] | None] = ContextVar("pattern_budget", default=None)
 _TIME_RE = re.compile(
     r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$")
 
@@ -87,18 +95,37 @@ class SearchPattern:
             raise ValidationError(self.code)
 
 
+@contextmanager
+def pattern_budget(seconds: float = SUBMISSION_PATTERN_SECONDS):
+    """The designer patterns searched inside share ``seconds`` of CPU; past it their values are refused."""
+    token = _pattern_budget.set([seconds])
+    try:
+        yield
+    finally:
+        _pattern_budget.reset(token)
+
+
 class DesignerPattern:
-    """A form designer's ``pattern``, searched like ``RegExp.test`` within ``PATTERN_SECONDS``. A value it cannot
-    decide in time is refused: the pattern backtracks too much, and the form must change."""
+    """A form designer's ``pattern``, searched like ``RegExp.test`` within ``PATTERN_SECONDS`` (and what is left of
+    the submission's ``pattern_budget``). A value it cannot decide in time is refused: the pattern backtracks too
+    much, and the form must change."""
 
     def __init__(self, pattern: regex.Pattern):
         self.pattern = pattern
 
     def __call__(self, value: str) -> None:
+        left = _pattern_budget.get()
+        timeout = PATTERN_SECONDS if left is None else min(PATTERN_SECONDS, left[0])
+        if timeout <= 0:
+            raise ValidationError("patternTimeout")
+        started = time.thread_time()
         try:
-            found = self.pattern.search(value, timeout=PATTERN_SECONDS, concurrent=True)
+            found = self.pattern.search(value, timeout=timeout, concurrent=True)
         except TimeoutError:
             raise ValidationError("patternTimeout") from None
+        finally:
+            if left is not None:
+                left[0] -= time.thread_time() - started
         if found is None:
             raise ValidationError("pattern")
 

@@ -39,7 +39,7 @@ from marshmallow import Schema, fields
 from forms.components import INPUT_TYPES, KNOWN_TYPES, split_path, type_of
 from forms.definition_check import check_definition
 from forms.feel import FeelError, compile_feel
-from forms.input_fields import is_empty, make_input_field
+from forms.input_fields import is_empty, make_input_field, pattern_budget
 from forms.messages import MESSAGES, FieldSpec, normalize_lang
 from forms.nested_fields import FormSchema, GroupField, ItemList
 
@@ -211,7 +211,8 @@ class CompiledForm:
             if hidden or unsure:
                 data = _without(data, [(p, False) for p in hidden] + [(p, True) for p in unsure])
                 partial = [".".join(map(str, path)) for path in hidden + unsure]
-        errors = self.schema.validate(data, partial=partial)
+        with pattern_budget():
+            errors = self.schema.validate(data, partial=partial)
         if not errors:
             return {}
         messages: dict[str, str] = {}

@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 
 import pytest
+import regex
 
-from forms import FORMS_DIR, FormNotFound, form_exists, list_forms, load_form, validate_submission
+from forms import FORMS_DIR, FormNotFound, form_exists, input_fields, list_forms, load_form, validate_submission
 from forms.validation import INPUT_TYPES
 
 CLOSED_LOOP_FORMS = {
@@ -229,6 +230,36 @@ def test_a_backtracking_pattern_is_refused_after_its_time_limit():
     assert validate_submission(form, undecided) == {
         "c": "「编号」的格式规则过于复杂，无法在限定时间内校验，请联系管理员修改表单"}
     assert "too complex to check in time" in validate_submission(form, undecided, lang="en")["c"]
+
+
+def test_slow_pattern_searches_of_one_submission_share_one_budget(monkeypatch):
+    # A dynamic list repeats its field as often as the submitter likes: 40 rows at 0.25 s each held a thread
+    # for ten seconds, a thousand rows for minutes. Past the submission's budget the rest are refused unsearched.
+    searched = []
+
+    class CountingRegex:  # the real regex module, counting the searches of the patterns it compiles
+        def compile(self, pattern):
+            compiled = regex.compile(pattern)
+
+            class Counted:
+                def search(self, value, **options):
+                    searched.append(value)
+                    return compiled.search(value, **options)
+            return Counted()
+
+    monkeypatch.setattr(input_fields, "regex", CountingRegex())
+    form = _form({"type": "dynamiclist", "path": "parts", "components": [
+        {"type": "textfield", "key": "code", "label": "编号", "validate": {"pattern": "(a|aa)+$"}}]})
+    rows = 40
+    messages = validate_submission(form, {"parts": [{"code": "a" * 34 + "!"}] * rows})
+    assert messages == {f"parts[{n}].code": "「编号」的格式规则过于复杂，无法在限定时间内校验，请联系管理员修改表单"
+                        for n in range(rows)}
+    # 1 s of CPU at 0.25 s a search: four or five searches (more if the machine lends this thread less CPU)
+    assert 4 <= len(searched) < rows // 2
+
+    searched.clear()  # the next submission has a budget of its own, and quick searches barely touch it
+    assert validate_submission(form, {"parts": [{"code": "aaaa"}] * 1000}) == {}
+    assert len(searched) == 1000
 
 
 def test_feel_constraints_are_left_to_the_browser():
