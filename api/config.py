@@ -56,14 +56,20 @@ def database_pool_options(config: dict) -> dict:
     returned. A busy worker thus opened a new PostgreSQL session every few requests: a new server process, its
     caches filled anew, and every statement parsed and planned again until psycopg prepared it (on its fifth run
     on that connection). The pool hands out the connection returned last (LIFO): the few a worker keeps busy
-    stay warm, with their statements prepared, rather than every request rotating through all of them. SQLite
-    and scripts keep SQLAlchemy's defaults.
+    stay warm, with their statements prepared, rather than every request rotating through all of them. Scripts
+    keep SQLAlchemy's default sizes. On PostgreSQL every connection is pinged when checked out (a round trip of a
+    few tens of microseconds); SQLite keeps all of SQLAlchemy's defaults.
     """
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return {}
+    # pre-ping: a connection the server dropped (PostgreSQL restarted or failed over, a firewall closing idle
+    # sessions) is found out and replaced at checkout; without it the next request on each one answered 500
+    options = {"pool_pre_ping": True}
     threads = config.get("CITYBPM_WORKER_THREADS")
     size = config.get("CITYBPM_DB_POOL_SIZE") or (threads + SCHEDULER_CONNECTIONS if threads else None)
-    if not size or config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return {}
-    return {"pool_size": size, "max_overflow": 0, "pool_use_lifo": True}
+    if size:
+        options.update(pool_size=size, max_overflow=0, pool_use_lifo=True)
+    return options
 
 
 API_SETTINGS = {

@@ -22,19 +22,20 @@ needs_postgres = pytest.mark.skipif(not DATABASE.startswith("postgresql"), reaso
 def test_a_server_pool_has_one_connection_per_thread_and_opens_no_more():
     # and two for the scheduler: its work, and the connection holding its advisory leadership lock
     assert database_pool_options({"SQLALCHEMY_DATABASE_URI": POSTGRES, "CITYBPM_WORKER_THREADS": 32}) == {
-        "pool_size": 34, "max_overflow": 0, "pool_use_lifo": True}
+        "pool_size": 34, "max_overflow": 0, "pool_use_lifo": True, "pool_pre_ping": True}
 
 
 def test_the_pool_size_setting_wins_over_the_thread_count():
     options = database_pool_options({"SQLALCHEMY_DATABASE_URI": POSTGRES, "CITYBPM_WORKER_THREADS": 32,
                                      "CITYBPM_DB_POOL_SIZE": 8})
-    assert options == {"pool_size": 8, "max_overflow": 0, "pool_use_lifo": True}
+    assert options == {"pool_size": 8, "max_overflow": 0, "pool_use_lifo": True, "pool_pre_ping": True}
 
 
-def test_sqlite_and_scripts_keep_sqlalchemys_defaults():
+def test_sqlite_keeps_sqlalchemys_defaults_and_scripts_its_sizes():
     assert database_pool_options({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.sqlite3",
                                   "CITYBPM_WORKER_THREADS": 32}) == {}
-    assert database_pool_options({"SQLALCHEMY_DATABASE_URI": POSTGRES}) == {}
+    # a dropped connection is found out before use in every process on PostgreSQL (the scheduler command too)
+    assert database_pool_options({"SQLALCHEMY_DATABASE_URI": POSTGRES}) == {"pool_pre_ping": True}
 
 
 def test_citybpm_serve_sizes_each_workers_pool_by_its_threads(monkeypatch):
