@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, json
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from api.i18n import language, pick, translate_marshmallow
@@ -106,6 +107,17 @@ def register(app: Flask) -> None:
         headers = dict(exc.get_headers()) if status == 405 else {}
         headers.pop("Content-Type", None)
         return problem(status, HTTP_CODES.get(status, "http_error"), pick(zh, en), errors, headers)
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError):
+        """The database cannot be reached or is too busy (down, restarting, a connection dropped mid-statement,
+        SQLite locked past its timeout): the request changed nothing and may be retried, so 503, not 500."""
+        if not (isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated):
+            return _unexpected(exc)
+        log.error("database unavailable: %s", str(exc.orig).strip().splitlines()[0] if exc.orig else exc)
+        return problem(503, "database_unavailable", pick("数据库暂时无法访问，请稍后重试",
+                                                         "the database cannot be reached at the moment; "
+                                                         "retry shortly"), headers={"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
