@@ -80,7 +80,8 @@ def keep_prepared_statements(engine: Engine) -> None:
     commands were parsed and planned again each time: PostgreSQL spent 17-18 ms of CPU per closed-loop case
     served over HTTP to one client, 10.5-11.5 ms with this. A transaction that has no transaction id has
     written nothing, so COMMIT and ROLLBACK end it alike; one that wrote, or failed, is rolled back as before.
-    SQLAlchemy still sees a rollback (its events, the session's state)."""
+    SQLAlchemy still sees a rollback (its events, the session's state). A connection the database has closed
+    is left alone: there is nothing to roll back on it."""
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
         return
     import psycopg
@@ -90,16 +91,24 @@ def keep_prepared_statements(engine: Engine) -> None:
 
     def do_rollback(connection) -> None:
         raw = getattr(connection, "dbapi_connection", connection)  # the pool hands over its proxy
-        if raw.info.transaction_status == TransactionStatus.INTRANS:
-            try:
-                with raw.cursor() as cursor:
-                    wrote = cursor.execute("SELECT txid_current_if_assigned() IS NOT NULL").fetchone()[0]
-                if not wrote:
-                    raw.commit()
-                    return
-            except psycopg.Error:
-                pass  # roll back below, as SQLAlchemy would have
-        roll_back(connection)
+        try:
+            if not raw.closed and raw.info.transaction_status == TransactionStatus.INTRANS:
+                try:
+                    with raw.cursor() as cursor:
+                        wrote = cursor.execute("SELECT txid_current_if_assigned() IS NOT NULL").fetchone()[0]
+                    if not wrote:
+                        raw.commit()
+                        return
+                except psycopg.Error:
+                    pass  # roll back below, as SQLAlchemy would have
+            if not raw.closed:
+                roll_back(connection)
+        except psycopg.OperationalError:
+            if not raw.closed:
+                raise
+        # Closed (found so before or while rolling back): the database dropped the connection, and its transaction
+        # with it (a restart, a failover, pg_terminate_backend). Raising here would, at the end of a request, turn
+        # an answer already made into a 500; the pool's ping at the next checkout replaces the connection.
 
     engine.dialect.do_rollback = do_rollback
 

@@ -75,6 +75,10 @@ def _rows(context) -> list[tuple[str, dict]]:
 
 
 def _connection_rollback(conn) -> None:
+    if conn.invalidated:
+        # the database dropped it: reading conn.info would try to reconnect and raise (the request then ended in a
+        # 500 from the session's teardown); the pool clears the record's info before it connects again
+        return
     conn.info.pop(_PENDING, None)  # the transaction is gone; a bare connection later must not collect into it
     conn.info.pop(_SAVEPOINTS, None)
 
