@@ -51,6 +51,7 @@ class Upload(MethodView):
     @blp.arguments(UploadSchema, location="files")
     @blp.response(201, AttachmentSchema)
     @blp.alt_response(413, description="附件过大 / too large")
+    @blp.alt_response(507, description="服务器存储空间已满 / the server's storage is full")
     def post(self, files):
         """上传附件（照片、扫描件）：大小与类型按系统参数限制，类型按文件内容判断 / Upload an attachment"""
         if not UPLOAD_PERMISSIONS & current_principal().permissions:

@@ -9,10 +9,13 @@ uploader.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import hashlib
+import logging
 import os
 import secrets
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,6 +26,8 @@ from engine import clock, settings_store
 from engine.db import Base
 from engine.errors import EngineError, NotFound
 from engine.models import Instance
+
+log = logging.getLogger(__name__)
 
 REF_PREFIX = "attachment:"
 CHUNK = 64 * 1024
@@ -67,6 +72,13 @@ class WrongType(EngineError):
     status = 422
 
 
+class StorageFull(EngineError):
+    """The attachment directory's disk (or the quota on it) is full: the operator must make room."""
+
+    code = "storage_full"
+    status = 507
+
+
 def ref(attachment_id: str) -> str:
     return f"{REF_PREFIX}{attachment_id}"
 
@@ -89,7 +101,7 @@ def store(session: Session, directory: str | os.PathLike, name: str, stream: Bin
     digest, size, head = hashlib.sha256(), 0, b""
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".upload-")
     try:
-        with os.fdopen(handle, "wb") as out:
+        with _disk_full_refused(), os.fdopen(handle, "wb") as out:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
@@ -115,6 +127,19 @@ def store(session: Session, directory: str | os.PathLike, name: str, stream: Bin
     session.add(row)
     session.flush()
     return row
+
+
+@contextmanager
+def _disk_full_refused():
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        log.error("attachment not stored: the attachment directory's disk is full (%s)", exc)
+        raise StorageFull("服务器存储空间已满，附件未保存，请联系管理员",
+                          "the server's storage is full: the attachment was not stored; "
+                          "tell an administrator") from None
 
 
 def _clean_name(name: str) -> str:

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
+from types import SimpleNamespace
 
 import pytest
 
+from engine import attachments
 from tests.api.test_closed_loop_flow import report
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -73,6 +77,23 @@ def test_type_is_judged_by_content_not_by_name(api):
     assert "按文件内容" in response.text
     gif = upload(api("jdy"), content=b"GIF89a" + b"\x00" * 20, name="x.gif", content_type="image/gif")
     assert gif.status_code == 422  # recognised, but not in the default attachment_types
+
+
+def test_a_full_disk_is_refused_with_507_and_leaves_nothing_behind(api, attachments_dir, monkeypatch):
+    def on_a_full_disk(**options):  # the upload is written to /dev/full: the kernel answers ENOSPC, as a full disk
+        handle, path = tempfile.mkstemp(**options)
+        os.close(handle)
+        return os.open("/dev/full", os.O_WRONLY), path
+
+    with monkeypatch.context() as patched:
+        patched.setattr(attachments, "tempfile", SimpleNamespace(mkstemp=on_a_full_disk))
+        refused = upload(api("jdy"))
+    assert refused.status_code == 507, refused.text
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "storage_full" and "存储空间已满" in refused.json()["detail"]
+    assert not [path for path in attachments_dir.rglob("*") if path.is_file()]
+
+    assert upload(api("jdy")).status_code == 201  # room again: the same upload is kept
 
 
 def test_upload_needs_a_file(api):
